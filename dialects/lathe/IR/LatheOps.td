@@ -1,0 +1,341 @@
+//===- LatheOps.td - graph ops of DeepSeek-family models ----*- tablegen -*-===//
+//
+// Shapes follow the model: activations are `[batch, seq, ...]` float tensors
+// (dynamic batch and seq), weights are statically shaped `[out, in]` tensors
+// as stored in the checkpoint. Each verifier names the operand (and the
+// checkpoint tensor behind it) whose shape or attribute is inconsistent.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LATHE_OPS_TD
+#define LATHE_OPS_TD
+
+include "dialects/lathe/IR/LatheBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+class Lathe_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Lathe_Dialect, mnemonic, traits>;
+
+// Activations are computed in a float type; f32 unless a pass says otherwise.
+def Lathe_Activation : RankedTensorOf<[F32, BF16, F16]>;
+// Weights as checkpoints store them.
+def Lathe_WeightTensor : RankedTensorOf<[F32, BF16, F16, F8E4M3FN, F8E5M2]>;
+def Lathe_FloatWeight : RankedTensorOf<[F32, BF16, F16]>;
+def Lathe_ScaleTensor : TensorRankOf<[F32], [2]>;
+def Lathe_TokenTensor : RankedTensorOf<[I32, I64]>;
+
+// Ops whose FP8 weights carry block scales: the scales are a variadic group
+// holding one `[ceil(out/bo), ceil(in/bi)]` f32 tensor per e4m3/e5m2 weight,
+// in operand order, and `block_size = [bo, bi]` says the block.
+defvar BlockScaleArgs = (ins Variadic<Lathe_ScaleTensor>:$scales,
+                             OptionalAttr<DenseI64ArrayAttr>:$block_size);
+
+//===----------------------------------------------------------------------===//
+// lathe.weight
+//===----------------------------------------------------------------------===//
+
+def Lathe_WeightOp : Lathe_Op<"weight", [Pure]> {
+  let summary = "a tensor stored in an external weights file";
+  let description = [{
+    Names one checkpoint tensor: its name, the file that holds it (relative
+    to the checkpoint or bundle directory) and the byte offset of its data in
+    that file. The result type gives dtype and shape. Weights never live in
+    the IR.
+
+    ```mlir
+    %w = lathe.weight "model.embed_tokens.weight" in "model.safetensors" at 128
+        : tensor<1024x64xbf16>
+    ```
+  }];
+  let arguments = (ins StrAttr:$tensor_name, StrAttr:$file,
+                       I64Attr:$offset);
+  let results = (outs Lathe_WeightTensor:$result);
+  let assemblyFormat = [{
+    $tensor_name `in` $file `at` $offset attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Bytes of data this tensor occupies in its file.
+    int64_t getNumBytes();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise and normalization
+//===----------------------------------------------------------------------===//
+
+def Lathe_AddOp : Lathe_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
+  let summary = "residual add";
+  let description = [{
+    ```mlir
+    %y = lathe.add %x, %attn : tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Lathe_Activation:$lhs, Lathe_Activation:$rhs);
+  let results = (outs Lathe_Activation:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def Lathe_RMSNormOp : Lathe_Op<"rms_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "root-mean-square norm over the last dim, times a weight";
+  let description = [{
+    `y = x / sqrt(mean(x^2, -1) + eps) * weight`, computed in f32.
+
+    ```mlir
+    %y = lathe.rms_norm %x, %w eps 1.0e-06 : tensor<?x?x64xf32>, tensor<64xbf16>
+    ```
+  }];
+  let arguments = (ins Lathe_Activation:$input, TensorRankOf<[F32, BF16, F16], [1]>:$weight,
+                       F64Attr:$eps);
+  let results = (outs Lathe_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `eps` $eps attr-dict `:` type($input) `,` type($weight)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Embedding, linear, LM head
+//===----------------------------------------------------------------------===//
+
+def Lathe_EmbeddingOp : Lathe_Op<"embedding", [Pure]> {
+  let summary = "gathers rows of an embedding table by token id";
+  let description = [{
+    `y[b, s, :] = table[tokens[b, s], :]`, converted to the result's type.
+
+    ```mlir
+    %h = lathe.embedding %tokens, %table
+        : tensor<?x?xi32>, tensor<1024x64xbf16> -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Lathe_TokenTensor:$tokens,
+                       TensorRankOf<[F32, BF16, F16], [2]>:$table);
+  let results = (outs Lathe_Activation:$result);
+  let assemblyFormat = [{
+    $tokens `,` $table attr-dict `:` type($tokens) `,` type($table) `->` type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$tokens, "::mlir::Value":$table),
+      [{ build($_builder, $_state, inferResultType(tokens, table), tokens, table); }]>
+  ];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// `tokens.shape + [table.dim(1)]` in f32.
+    static ::mlir::RankedTensorType inferResultType(::mlir::Value tokens, ::mlir::Value table);
+  }];
+}
+
+def Lathe_LinearOp : Lathe_Op<"linear", [Pure]> {
+  let summary = "y = x · Wᵀ, with W optionally FP8 with 128×128 block scales";
+  let description = [{
+    `weight` is `[out, in]` as checkpoints store it; `input` is `[..., in]`
+    and the result `[..., out]`. An e4m3/e5m2 weight carries a scale operand
+    of shape `[ceil(out/bo), ceil(in/bi)]` and `block_size = [bo, bi]`; the
+    dequantized weight is `code * scale` of its block.
+
+    ```mlir
+    %y = lathe.linear %x, %w : (tensor<?x?x64xf32>, tensor<128x64xbf16>) -> tensor<?x?x128xf32>
+    %z = lathe.linear %x, %q scales(%s) {block_size = array<i64: 128, 128>}
+        : (tensor<?x?x64xf32>, tensor<200x64xf8E4M3FN>, tensor<2x1xf32>) -> tensor<?x?x200xf32>
+    ```
+  }];
+  let arguments = !con((ins Lathe_Activation:$input, Lathe_WeightTensor:$weight),
+                       BlockScaleArgs);
+  let results = (outs Lathe_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`scales` `(` $scales^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight),
+      [{ build($_builder, $_state, inferResultType(input, weight), input, weight,
+               ::mlir::ValueRange(), nullptr); }]>
+  ];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// `input.shape[:-1] + [weight.dim(0)]` in the input's element type.
+    static ::mlir::RankedTensorType inferResultType(::mlir::Value input, ::mlir::Value weight);
+  }];
+}
+
+def Lathe_LMHeadOp : Lathe_Op<"lm_head", [Pure]> {
+  let summary = "logits over the vocabulary";
+  let description = [{
+    `logits = x · Wᵀ` with `W` `[vocab, hidden]`; the weight stays in high
+    precision (never FP8). Logits are f32.
+
+    ```mlir
+    %logits = lathe.lm_head %h, %w : tensor<?x?x64xf32>, tensor<1024x64xbf16> -> tensor<?x?x1024xf32>
+    ```
+  }];
+  let arguments = (ins Lathe_Activation:$input, TensorRankOf<[F32, BF16, F16], [2]>:$weight);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight)>
+  ];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// RoPE
+//===----------------------------------------------------------------------===//
+
+def Lathe_RopeOp : Lathe_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "rotary position embedding on interleaved pairs of the last dim";
+  let description = [{
+    Rotates pairs `(2i, 2i+1)` of the last dim of `input` by
+    `positions * freq_i` (see `#lathe.rope`). `input` is `[batch, seq, d]`
+    or `[batch, seq, heads, d]`; `positions` is `[batch, seq]`.
+
+    ```mlir
+    %y = lathe.rope %q_pe, %pos #lathe.rope<theta = 10000.0>
+        : tensor<?x?x4x16xf32>, tensor<?x?xi32>
+    ```
+  }];
+  let arguments = (ins Lathe_Activation:$input, Lathe_TokenTensor:$positions,
+                       Lathe_RopeAttr:$rope);
+  let results = (outs Lathe_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $positions $rope attr-dict `:` type($input) `,` type($positions)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// MLP, MLA, MoE
+//===----------------------------------------------------------------------===//
+
+def Lathe_MLPOp : Lathe_Op<"mlp", [Pure,
+                                   AllTypesMatch<["input", "result"]>]> {
+  let summary = "SwiGLU MLP: down(silu(gate(x)) * up(x))";
+  let description = [{
+    `gate` and `up` are `[inter, hidden]`, `down` is `[hidden, inter]`.
+
+    ```mlir
+    %y = lathe.mlp %h, %gate, %up, %down
+        : (tensor<?x?x64xf32>, tensor<160x64xbf16>, tensor<160x64xbf16>, tensor<64x160xbf16>)
+          -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = !con((ins Lathe_Activation:$input, Lathe_WeightTensor:$gate,
+                            Lathe_WeightTensor:$up, Lathe_WeightTensor:$down),
+                       BlockScaleArgs);
+  let results = (outs Lathe_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $gate `,` $up `,` $down (`scales` `(` $scales^ `)`)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Lathe_MLAOp : Lathe_Op<"mla", [Pure, AttrSizedOperandSegments,
+                                   AllTypesMatch<["input", "result"]>]> {
+  let summary = "multi-head latent attention, the whole block";
+  let description = [{
+    DeepSeek's attention on the normalized hidden state `input`
+    (`[batch, seq, hidden]`), causal over the sequence, returning the output
+    projection. Queries come from `q_proj`, or through the low-rank path
+    `q_b_proj(rms_norm(q_a_proj(x)) * q_a_norm)` when `q_lora_rank` is set.
+    `kv_a_proj` gives the latent `c_kv` (`kv_lora_rank`, normed by `kv_a_norm`)
+    and one shared RoPE key head (`qk_rope_head_dim`); `kv_b_proj` holds W_UK
+    and W_UV per head. `softmax_scale` is final (any YaRN factor included);
+    `rope` rotates `q_pe` and `k_pe`.
+
+    ```mlir
+    %o = lathe.mla %h, %pos q(%wq) kv(%wkva, %kvnorm, %wkvb) out(%wo)
+        {num_heads = 4 : i64, kv_lora_rank = 32 : i64, qk_nope_head_dim = 16 : i64,
+         qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, softmax_scale = 0.2,
+         rms_norm_eps = 1.0e-06, rope = #lathe.rope<theta = 10000.0>} : (...) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = !con((ins Lathe_Activation:$input, Lathe_TokenTensor:$positions,
+      Optional<Lathe_WeightTensor>:$q_proj,
+      Optional<Lathe_WeightTensor>:$q_a_proj,
+      Optional<TensorRankOf<[F32, BF16, F16], [1]>>:$q_a_norm,
+      Optional<Lathe_WeightTensor>:$q_b_proj,
+      Lathe_WeightTensor:$kv_a_proj,
+      TensorRankOf<[F32, BF16, F16], [1]>:$kv_a_norm,
+      Lathe_WeightTensor:$kv_b_proj,
+      Lathe_WeightTensor:$o_proj,
+      I64Attr:$num_heads,
+      OptionalAttr<I64Attr>:$q_lora_rank,
+      I64Attr:$kv_lora_rank,
+      I64Attr:$qk_nope_head_dim,
+      I64Attr:$qk_rope_head_dim,
+      I64Attr:$v_head_dim,
+      F64Attr:$softmax_scale,
+      F64Attr:$rms_norm_eps,
+      Lathe_RopeAttr:$rope), BlockScaleArgs);
+  let results = (outs Lathe_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $positions
+    (`q` `(` $q_proj^ `)`)?
+    (`q_lora` `(` $q_a_proj^ `,` $q_a_norm `,` $q_b_proj `)`)?
+    `kv` `(` $kv_a_proj `,` $kv_a_norm `,` $kv_b_proj `)`
+    `out` `(` $o_proj `)`
+    (`scales` `(` $scales^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Values cached per token for this layer: kv_lora_rank + qk_rope_head_dim.
+    int64_t getLatentCacheWidth() {
+      return getKvLoraRank() + getQkRopeHeadDim();
+    }
+  }];
+}
+
+def Lathe_MoEOp : Lathe_Op<"moe", [Pure, AttrSizedOperandSegments,
+                                   AllTypesMatch<["input", "result"]>]> {
+  let summary = "mixture of experts: router, routed experts, shared experts";
+  let description = [{
+    Router: `s = input · router_weightᵀ`, scored by `scoring`; selection adds
+    `correction_bias` when present. With `n_group > 1`, each group scores the
+    sum of its top-2 selection scores (the max without a bias) and only the
+    `topk_group` best groups stay eligible. The `top_k` best experts are
+    picked (lower index first on ties); their weights are the unbiased scores,
+    divided by their sum if `norm_topk_prob`, times `routed_scaling_factor`.
+    Output = Σ weight · expert(input) + shared(input), each expert and the
+    shared block a SwiGLU MLP.
+
+    ```mlir
+    %y = lathe.moe %h scoring sigmoid router(%gate bias %b) experts gate [%g0, %g1] up [%u0, %u1] down [%d0, %d1]
+        shared(%sg, %su, %sd)
+        {top_k = 1 : i64, n_group = 1 : i64, topk_group = 1 : i64,
+         norm_topk_prob = true, routed_scaling_factor = 2.5} : (...) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = !con((ins Lathe_Activation:$input,
+      TensorRankOf<[F32, BF16, F16], [2]>:$router_weight,
+      Optional<TensorRankOf<[F32, BF16, F16], [1]>>:$correction_bias,
+      Variadic<Lathe_WeightTensor>:$expert_gate,
+      Variadic<Lathe_WeightTensor>:$expert_up,
+      Variadic<Lathe_WeightTensor>:$expert_down,
+      Optional<Lathe_WeightTensor>:$shared_gate,
+      Optional<Lathe_WeightTensor>:$shared_up,
+      Optional<Lathe_WeightTensor>:$shared_down,
+      Lathe_ScoringFunc:$scoring,
+      I64Attr:$top_k,
+      DefaultValuedAttr<I64Attr, "1">:$n_group,
+      DefaultValuedAttr<I64Attr, "1">:$topk_group,
+      DefaultValuedAttr<BoolAttr, "false">:$norm_topk_prob,
+      DefaultValuedAttr<F64Attr, "1.0">:$routed_scaling_factor), BlockScaleArgs);
+  let results = (outs Lathe_Activation:$result);
+  let assemblyFormat = [{
+    $input `scoring` $scoring `router` `(` $router_weight (`bias` $correction_bias^)? `)`
+    `experts` `gate` `[` $expert_gate `]` `up` `[` $expert_up `]` `down` `[` $expert_down `]`
+    (`shared` `(` $shared_gate^ `,` $shared_up `,` $shared_down `)`)?
+    (`scales` `(` $scales^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumExperts() { return getExpertGate().size(); }
+  }];
+}
+
+#endif // LATHE_OPS_TD

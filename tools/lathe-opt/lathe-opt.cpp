@@ -1,0 +1,24 @@
+//===- lathe-opt.cpp - mlir-opt with the lathe dialect and passes ---------===//
+//
+// Every upstream dialect, extension and pass, plus lathe's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/lathe/IR/LatheDialect.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<lathe::LatheDialect>();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "lathe optimizer: lathe and upstream MLIR passes\n",
+      registry));
+}
