@@ -6,7 +6,9 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Error.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -36,12 +38,55 @@ FailureOr<APFloat> lathe::parseDouble(AsmParser &parser) {
   return APFloat(value);
 }
 
+/// `value` rounded to `digits` significant digits, in plain notation unless
+/// that takes more than 8 padding zeros or more digits than `digits`.
+static SmallString<32> formatDouble(const APFloat &value, unsigned digits) {
+  SmallString<32> text;
+  value.toString(text, digits, /*FormatMaxPadding=*/8);
+  return text;
+}
+
+static bool parsesBackTo(StringRef text, const APFloat &value) {
+  APFloat reparsed(APFloat::IEEEdouble());
+  auto status = reparsed.convertFromString(text, APFloat::rmNearestTiesToEven);
+  if (!status) {
+    consumeError(status.takeError());
+    return false;
+  }
+  return reparsed.bitwiseIsEqual(value);
+}
+
 void lathe::printDouble(AsmPrinter &printer, const APFloat &value) {
   SmallString<32> text;
-  // FormatPrecision 0 asks APFloat for the shortest round-tripping digits.
-  value.toString(text, /*FormatPrecision=*/0, /*FormatMaxPadding=*/8);
-  if (value.isFinite() && StringRef(text).find_first_of(".eE") == StringRef::npos)
-    text += ".0";
+  if (!value.isFinite()) {
+    value.toString(text);
+    printer << text;
+    return;
+  }
+  // The fewest significant digits that parse back to the same double: `0.1`
+  // rather than APFloat's natural 17-digit `0.10000000000000001`.
+  unsigned digits = 1;
+  while (digits < 17 && !parsesBackTo(formatDouble(value, digits), value))
+    ++digits;
+  text = formatDouble(value, digits);
+  // toString goes scientific when the digits stop short of the decimal point
+  // (`1.0E+4` for 10000). Below 2^53 such a value is an exact integer, so
+  // more digits only add zeros and give the plain `10000.0`.
+  if (std::fabs(value.convertToDouble()) < static_cast<double>(1ULL << 53))
+    for (unsigned extra = 1; extra <= 8; ++extra) {
+      if (!StringRef(text).contains('E'))
+        break;
+      SmallString<32> wider = formatDouble(value, digits + extra);
+      if (!StringRef(wider).contains('E'))
+        text = wider;
+    }
+  // MLIR lexes a number as a float only if it has a '.': `1E+20` would read
+  // as the integer 1 followed by garbage.
+  StringRef view = text;
+  if (!view.contains('.')) {
+    size_t exponent = std::min(view.find_first_of("eE"), view.size());
+    text.insert(text.begin() + exponent, {'.', '0'});
+  }
   printer << text;
 }
 
@@ -58,15 +103,18 @@ LogicalResult YarnAttr::verify(function_ref<InFlightDiagnostic()> emitError,
          betaSlow = betaSlowAP.convertToDouble(),
          mscale = mscaleAP.convertToDouble(),
          mscaleAllDim = mscaleAllDimAP.convertToDouble();
-  if (!(factor > 0.0))
-    return emitError() << "yarn factor must be positive, got " << factor;
+  // Non-finite values would print as `inf`/`nan`, which do not parse back.
+  if (!(factor > 0.0) || !std::isfinite(factor))
+    return emitError() << "yarn factor must be positive and finite, got "
+                       << factor;
   if (originalMax <= 0)
     return emitError()
            << "yarn original_max_position_embeddings must be positive, got "
            << originalMax;
-  if (!(betaSlow > 0.0) || !(betaFast > betaSlow))
-    return emitError() << "yarn needs beta_fast > beta_slow > 0, got beta_fast = "
-                       << betaFast << ", beta_slow = " << betaSlow;
+  if (!(betaSlow > 0.0) || !(betaFast > betaSlow) || !std::isfinite(betaFast))
+    return emitError()
+           << "yarn needs finite beta_fast > beta_slow > 0, got beta_fast = "
+           << betaFast << ", beta_slow = " << betaSlow;
   if (!std::isfinite(mscale) || !std::isfinite(mscaleAllDim))
     return emitError() << "yarn mscale and mscale_all_dim must be finite";
   return success();

@@ -8,10 +8,11 @@
 #include "mlir/IR/DialectImplementation.h"
 
 namespace lathe {
-/// Parses a float literal (an integer literal is accepted too) as an f64.
+/// Parses a float literal as an f64. As for MLIR's builtin floats, a decimal
+/// integer literal is rejected with a hint to add a trailing dot.
 mlir::FailureOr<llvm::APFloat> parseDouble(mlir::AsmParser &parser);
 /// Prints the shortest text that parses back to exactly `value`, always with
-/// a '.' or an exponent so that it reads as a float.
+/// a '.' so that it lexes as a float (`10000.0`, `0.1`, `1.0E+20`).
 void printDouble(mlir::AsmPrinter &printer, const llvm::APFloat &value);
 } // namespace lathe
 

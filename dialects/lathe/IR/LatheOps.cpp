@@ -11,6 +11,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -69,6 +70,22 @@ FailureOr<int64_t> staticLastDim(Operation *op, Value value, StringRef role,
     return op->emitOpError() << role << " must have a static last dim, got "
                              << shapeString(shape);
   return shape.back();
+}
+
+/// A weight operand as checkpoints store it: statically shaped, of rank
+/// `rank`; `layout` names its dims for the message (`[out, in]`).
+FailureOr<ArrayRef<int64_t>> staticWeightShape(Operation *op, Value value,
+                                               StringRef role, size_t rank,
+                                               StringRef layout) {
+  ArrayRef<int64_t> shape = shapeOf(value);
+  if (shape.size() != rank)
+    return op->emitOpError() << describe(value, role) << " must be " << layout
+                             << ", got " << shapeString(shape);
+  if (!ShapedType::isStaticShape(shape))
+    return op->emitOpError()
+           << describe(value, role) << " must have a static shape, got "
+           << shapeString(shape);
+  return shape;
 }
 
 /// The first `count` dims of `a` and `b` must be compatible.
@@ -138,8 +155,8 @@ LogicalResult verifyBlockScales(Operation *op, ArrayRef<NamedWeight> weights,
       return op->emitOpError() << describe(weight->value, weight->role)
                                << " must be 2-D to be block-scaled";
     SmallVector<int64_t> expected = {
-        llvm::divideCeil(shape[0], (*blockSize)[0]),
-        llvm::divideCeil(shape[1], (*blockSize)[1])};
+        llvm::divideCeilSigned(shape[0], (*blockSize)[0]),
+        llvm::divideCeilSigned(shape[1], (*blockSize)[1])};
     if (shapeOf(scale) != ArrayRef<int64_t>(expected))
       return op->emitOpError()
              << "scale of " << describe(weight->value, weight->role)
@@ -181,9 +198,11 @@ LogicalResult WeightOp::verify() {
     return emitOpError() << "needs a non-empty tensor name";
   if (getFile().empty())
     return emitOpError() << "'" << getTensorName() << "' names no file";
-  if (getOffset() < 0)
-    return emitOpError() << "'" << getTensorName()
-                         << "' has negative offset " << getOffset();
+  // I64Attr's getter is unsigned; the sign lives in the attribute.
+  int64_t offset = getOffsetAttr().getInt();
+  if (offset < 0)
+    return emitOpError() << "'" << getTensorName() << "' has negative offset "
+                         << offset;
   if (!getType().hasStaticShape())
     return emitOpError() << "'" << getTensorName()
                          << "' must have a static shape, got "
@@ -230,10 +249,15 @@ LogicalResult EmbeddingOp::verify() {
   if (failed(verifyLeadingDims(*this, getTokens(), "tokens", getResult(),
                                "result", tokens.size())))
     return failure();
-  int64_t width = shapeOf(getTable())[1];
-  if (result.back() != width)
-    return emitOpError() << "result's last dim " << result.back() << " differs from "
-                         << describe(getTable(), "table") << " width " << width;
+  FailureOr<ArrayRef<int64_t>> table =
+      staticWeightShape(*this, getTable(), "table", 2, "[vocab, hidden]");
+  if (failed(table))
+    return failure();
+  int64_t width = (*table)[1];
+  if (!ShapedType::isDynamic(result.back()) && result.back() != width)
+    return emitOpError() << "result's last dim " << result.back()
+                         << " differs from " << describe(getTable(), "table")
+                         << " width " << width;
   return success();
 }
 
@@ -247,10 +271,11 @@ RankedTensorType LinearOp::inferResultType(Value input, Value weight) {
 }
 
 LogicalResult LinearOp::verify() {
-  ArrayRef<int64_t> weight = shapeOf(getWeight());
-  if (weight.size() != 2)
-    return emitOpError() << describe(getWeight(), "weight")
-                         << " must be [out, in], got " << shapeString(weight);
+  FailureOr<ArrayRef<int64_t>> weightOr =
+      staticWeightShape(*this, getWeight(), "weight", 2, "[out, in]");
+  if (failed(weightOr))
+    return failure();
+  ArrayRef<int64_t> weight = *weightOr;
   FailureOr<int64_t> in = staticLastDim(*this, getInput(), "input");
   if (failed(in))
     return failure();
@@ -277,7 +302,11 @@ LogicalResult LMHeadOp::verify() {
   FailureOr<int64_t> hidden = staticLastDim(*this, getInput(), "input");
   if (failed(hidden))
     return failure();
-  ArrayRef<int64_t> weight = shapeOf(getWeight());
+  FailureOr<ArrayRef<int64_t>> weightOr =
+      staticWeightShape(*this, getWeight(), "weight", 2, "[vocab, hidden]");
+  if (failed(weightOr))
+    return failure();
+  ArrayRef<int64_t> weight = *weightOr;
   if (weight[1] != *hidden)
     return emitOpError() << "input has " << *hidden << " features but "
                          << describe(getWeight(), "weight") << " "
@@ -325,6 +354,10 @@ static LogicalResult verifySwiGLUWeights(Operation *op, int64_t hidden,
            << describe(gate, gateRole) << " has shape "
            << shapeString(gateShape) << " but must be [inter, " << hidden
            << "] for hidden size " << hidden;
+  if (ShapedType::isDynamic(gateShape[0]))
+    return op->emitOpError()
+           << describe(gate, gateRole) << " must have a static shape, got "
+           << shapeString(gateShape);
   int64_t inter = gateShape[0];
   if (failed(expectShape(op, up, (prefix + "up").str(), {inter, hidden},
                          "its gate")) ||
@@ -380,6 +413,14 @@ LogicalResult MLAOp::verify() {
     return emitOpError() << "qk_rope_head_dim must be even (RoPE rotates "
                             "pairs), got "
                          << rope;
+  // The weight shapes below multiply these; a product past int64 is no shape.
+  std::optional<int64_t> headWidth = llvm::checkedAdd(nope, rope);
+  if (headWidth)
+    headWidth = llvm::checkedAdd(*headWidth, v);
+  if (headWidth)
+    headWidth = llvm::checkedMul(heads, *headWidth);
+  if (!headWidth || !llvm::checkedAdd(kvRank, rope))
+    return emitOpError() << "head dims overflow int64";
 
   const int64_t qWidth = heads * (nope + rope);
   SmallVector<NamedWeight> weights;
@@ -444,7 +485,11 @@ LogicalResult MoEOp::verify() {
   if (failed(hiddenOr))
     return failure();
   const int64_t hidden = *hiddenOr;
-  ArrayRef<int64_t> router = shapeOf(getRouterWeight());
+  FailureOr<ArrayRef<int64_t>> routerOr = staticWeightShape(
+      *this, getRouterWeight(), "router_weight", 2, "[experts, hidden]");
+  if (failed(routerOr))
+    return failure();
+  ArrayRef<int64_t> router = *routerOr;
   if (router[1] != hidden)
     return emitOpError() << describe(getRouterWeight(), "router_weight")
                          << " has shape " << shapeString(router)
@@ -511,6 +556,12 @@ LogicalResult MoEOp::verify() {
     return emitOpError() << "top_k = " << topK << " exceeds the "
                          << topkGroup * (experts / groups)
                          << " experts of the topk_group kept groups";
+  // With a correction bias, a group scores the sum of its two best experts.
+  if (getCorrectionBias() && groups > 1 && experts / groups < 2)
+    return emitOpError() << "with correction_bias a group scores its top-2 "
+                            "experts, but n_group = "
+                         << groups << " leaves " << experts / groups
+                         << " expert per group";
   if (failed(expectPositive(*this, "routed_scaling_factor",
                             getRoutedScalingFactor().convertToDouble())))
     return failure();

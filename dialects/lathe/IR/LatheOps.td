@@ -66,9 +66,13 @@ def Lathe_WeightOp : Lathe_Op<"weight", [Pure]> {
 // Elementwise and normalization
 //===----------------------------------------------------------------------===//
 
-def Lathe_AddOp : Lathe_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
+def Lathe_AddOp : Lathe_Op<"add", [Pure, Commutative, SameOperandsAndResultType,
+                                   AllTypesMatch<["lhs", "rhs", "result"]>]> {
   let summary = "residual add";
   let description = [{
+    Both operands and the result have one and the same type (not merely
+    compatible shapes: the syntax writes the type once).
+
     ```mlir
     %y = lathe.add %x, %attn : tensor<?x?x64xf32>
     ```
@@ -191,8 +195,11 @@ def Lathe_RopeOp : Lathe_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> 
     `positions * freq_i` (see `#lathe.rope`). `input` is `[batch, seq, d]`
     or `[batch, seq, heads, d]`; `positions` is `[batch, seq]`.
 
+    The attribute is written without its `#lathe.rope` prefix: after an SSA
+    value, `#` would read as a result number (`%pos#0`).
+
     ```mlir
-    %y = lathe.rope %q_pe, %pos #lathe.rope<theta = 10000.0>
+    %y = lathe.rope %q_pe, %pos <theta = 10000.0>
         : tensor<?x?x4x16xf32>, tensor<?x?xi32>
     ```
   }];

@@ -8,12 +8,18 @@
 
 #include "dialects/lathe/IR/LatheOps.h"
 
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -68,8 +74,8 @@ protected:
 TEST_F(LatheBuilders, EmbeddingInfersF32ActivationsFromTokens) {
   Value table = weight("model.embed_tokens.weight", {1000, 64},
                        builder.getBF16Type());
-  auto func = builder.create<func::FuncOp>(
-      builder.getUnknownLoc(), "f",
+  auto func = func::FuncOp::create(
+      builder, builder.getUnknownLoc(), "f",
       builder.getFunctionType(
           {tensor({ShapedType::kDynamic, 7}, builder.getI32Type())}, {}));
   OpBuilder inner = OpBuilder::atBlockBegin(func.addEntryBlock());
@@ -177,6 +183,122 @@ TEST_F(LatheBuilders, MoERejectsTopKBeyondKeptGroups) {
   EXPECT_NE(diagnostics.back().find("top_k = 5 exceeds the 4 experts"),
             std::string::npos)
       << diagnostics.back();
+}
+
+TEST_F(LatheBuilders, WeightRejectsNegativeOffset) {
+  // The builder takes the offset as uint64_t; the verifier reads its sign.
+  auto op = weight("w", {4}, builder.getBF16Type()).getDefiningOp<WeightOp>();
+  op.setOffset(static_cast<uint64_t>(-8));
+  EXPECT_FALSE(verifies(op));
+  ASSERT_FALSE(diagnostics.empty());
+  EXPECT_NE(diagnostics.back().find("'w' has negative offset -8"),
+            std::string::npos)
+      << diagnostics.back();
+}
+
+TEST_F(LatheBuilders, LinearRejectsDynamicWeightFromABlockArgument) {
+  Value x = activation(64);
+  Block *block = x.getParentBlock();
+  Value w = block->addArgument(
+      tensor({ShapedType::kDynamic, 64}, builder.getBF16Type()),
+      builder.getUnknownLoc());
+  auto linear =
+      LinearOp::create(builder, builder.getUnknownLoc(),
+                       tensor({ShapedType::kDynamic, ShapedType::kDynamic, 128},
+                              builder.getF32Type()),
+                       x, w, ValueRange(), nullptr);
+  EXPECT_FALSE(verifies(linear));
+  ASSERT_FALSE(diagnostics.empty());
+  EXPECT_NE(diagnostics.back().find("weight must have a static shape, got "
+                                    "[?, 64]"),
+            std::string::npos)
+      << diagnostics.back();
+}
+
+TEST_F(LatheBuilders, MoEWithBiasNeedsTwoExpertsPerGroup) {
+  Value x = activation(16);
+  Value router = weight("router", {4, 16}, builder.getF32Type());
+  Value bias = weight("bias", {4}, builder.getF32Type());
+  SmallVector<Value> gates, ups, downs;
+  for (int e = 0; e < 4; ++e) {
+    gates.push_back(weight("g", {8, 16}, builder.getBF16Type()));
+    ups.push_back(weight("u", {8, 16}, builder.getBF16Type()));
+    downs.push_back(weight("d", {16, 8}, builder.getBF16Type()));
+  }
+  auto build = [&](Value correctionBias, uint64_t nGroup) {
+    return MoEOp::create(
+        builder, builder.getUnknownLoc(), x.getType(), x, router,
+        correctionBias, gates, ups, downs, Value(), Value(), Value(),
+        ScoringFunc::sigmoid, /*top_k=*/2, nGroup, /*topk_group=*/2,
+        /*norm_topk_prob=*/true, /*routed_scaling_factor=*/APFloat(2.5),
+        ValueRange(), nullptr);
+  };
+  EXPECT_TRUE(verifies(build(bias, 2)));    // 2 groups of 2.
+  EXPECT_TRUE(verifies(build(Value(), 4))); // No bias: a group's max.
+  EXPECT_FALSE(verifies(build(bias, 4)));
+  ASSERT_FALSE(diagnostics.empty());
+  EXPECT_NE(diagnostics.back().find("n_group = 4 leaves 1 expert per group"),
+            std::string::npos)
+      << diagnostics.back();
+}
+
+TEST_F(LatheBuilders, YarnRejectsNonFiniteParameters) {
+  auto emitError = [&] { return mlir::emitError(builder.getUnknownLoc()); };
+  double inf = std::numeric_limits<double>::infinity();
+  EXPECT_FALSE(YarnAttr::getChecked(emitError, &context, APFloat(inf),
+                                    int64_t{4096}, APFloat(32.0), APFloat(1.0),
+                                    APFloat(1.0), APFloat(1.0)));
+  EXPECT_FALSE(YarnAttr::getChecked(emitError, &context, APFloat(40.0),
+                                    int64_t{4096}, APFloat(inf), APFloat(1.0),
+                                    APFloat(1.0), APFloat(1.0)));
+  EXPECT_TRUE(YarnAttr::getChecked(emitError, &context, APFloat(40.0),
+                                   int64_t{4096}, APFloat(32.0), APFloat(1.0),
+                                   APFloat(1.0), APFloat(1.0)));
+}
+
+TEST_F(LatheBuilders, YarnScaleFactorIsOneWithoutExtension) {
+  // DeepSeek's yarn_get_mscale: no correction for factor <= 1.
+  auto yarn = YarnAttr::get(&context, /*factor=*/1.0, 4096, 32.0, 1.0, 1.0,
+                            /*mscaleAllDim=*/0.707);
+  EXPECT_EQ(yarn.getSoftmaxScaleFactor(), 1.0);
+  auto extended = YarnAttr::get(&context, 4.0, 4096, 32.0, 1.0, 1.0, 0.707);
+  EXPECT_NEAR(extended.getSoftmaxScaleFactor(), 0.1 * 0.707 * std::log(4.0) + 1,
+              1e-15);
+}
+
+/// Prints `attr` as lathe-opt would.
+static std::string print(Attribute attr) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  attr.print(os);
+  return text;
+}
+
+TEST_F(LatheBuilders, DoublesPrintShortestAndParseBackExactly) {
+  EXPECT_EQ(print(RopeAttr::get(&context, 10000.0)),
+            "#lathe.rope<theta = 10000.0>");
+  EXPECT_EQ(print(RopeAttr::get(&context, 1e20)),
+            "#lathe.rope<theta = 1.0E+20>");
+  auto yarn =
+      YarnAttr::get(&context, 0.1, 4096, 1.0 + 0x1p-52, 1.0, 0.707, -1.25e-5);
+  EXPECT_EQ(print(yarn), "#lathe.yarn<factor = 0.1, "
+                         "original_max_position_embeddings = 4096, "
+                         "beta_fast = 1.0000000000000002, beta_slow = 1.0, "
+                         "mscale = 0.707, mscale_all_dim = -0.0000125>");
+
+  // Random finite doubles of every magnitude survive print -> parse exactly.
+  std::mt19937_64 random(20261122);
+  for (int i = 0; i < 2000; ++i) {
+    uint64_t bits = random();
+    double value;
+    std::memcpy(&value, &bits, sizeof(value));
+    if (!std::isfinite(value))
+      continue;
+    auto attr = YarnAttr::get(&context, 40.0, 4096, 32.0, 1.0, value, value);
+    std::string text = print(attr);
+    Attribute parsed = parseAttribute(text, &context);
+    ASSERT_EQ(parsed, attr) << text;
+  }
 }
 
 } // namespace
