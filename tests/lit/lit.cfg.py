@@ -25,3 +25,14 @@ else:
     config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
     config.substitutions.append(("%python", config.python_executable))
     config.substitutions.append(("%lathe_src", config.lathe_src_root))
+    # The tiny checkpoint generator and corruptor of tests/models/.
+    models = os.path.join(config.lathe_src_root, "tests", "models")
+    config.substitutions.append(
+        ("%make_checkpoint", '"%s" "%s"' % (config.python_executable,
+                                             os.path.join(models, "make_tiny_checkpoint.py"))))
+    config.substitutions.append(
+        ("%edit_config", '"%s" "%s"' % (config.python_executable,
+                                         os.path.join(models, "edit_config.py"))))
+    config.substitutions.append(
+        ("%corrupt_checkpoint", '"%s" "%s"' % (config.python_executable,
+                                                os.path.join(models, "corrupt_checkpoint.py"))))

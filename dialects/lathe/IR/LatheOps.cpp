@@ -11,6 +11,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -208,6 +209,38 @@ LogicalResult WeightOp::verify() {
                          << "' must have a static shape, got "
                          << shapeString(getType().getShape());
   return success();
+}
+
+/// `model.layers.3.self_attn.kv_b_proj.weight` -> `l3_kv_b_proj`,
+/// `model.layers.1.mlp.experts.7.up_proj.weight_scale_inv` ->
+/// `l1_experts_7_up_proj_scale_inv`, `model.embed_tokens.weight` ->
+/// `embed_tokens`: the checkpoint's name without the words every tensor
+/// shares. The printer makes repeated names unique.
+void WeightOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  StringRef name = getTensorName();
+  name.consume_front("model.");
+  std::string result;
+  if (name.consume_front("layers.")) {
+    auto [layer, rest] = name.split('.');
+    result = ("l" + layer + "_").str();
+    name = rest;
+  }
+  name.consume_front("self_attn.");
+  name.consume_front("mlp.");
+  std::string tail = name.str();
+  for (StringRef suffix : {".weight_scale_inv", ".weight"}) {
+    if (StringRef(tail).ends_with(suffix)) {
+      tail.resize(tail.size() - suffix.size());
+      if (suffix == ".weight_scale_inv")
+        tail += "_scale_inv";
+      break;
+    }
+  }
+  result += tail;
+  std::replace(result.begin(), result.end(), '.', '_');
+  if (result.empty() || llvm::isDigit(result.front()))
+    result.insert(0, "w");
+  setNameFn(getResult(), result);
 }
 
 int64_t WeightOp::getNumBytes() {

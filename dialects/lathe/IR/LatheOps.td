@@ -11,6 +11,7 @@
 #define LATHE_OPS_TD
 
 include "dialects/lathe/IR/LatheBase.td"
+include "mlir/IR/OpAsmInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -36,13 +37,16 @@ defvar BlockScaleArgs = (ins Variadic<Lathe_ScaleTensor>:$scales,
 // lathe.weight
 //===----------------------------------------------------------------------===//
 
-def Lathe_WeightOp : Lathe_Op<"weight", [Pure]> {
+def Lathe_WeightOp : Lathe_Op<"weight", [Pure,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>]> {
   let summary = "a tensor stored in an external weights file";
   let description = [{
     Names one checkpoint tensor: its name, the file that holds it (relative
     to the checkpoint or bundle directory) and the byte offset of its data in
     that file. The result type gives dtype and shape. Weights never live in
-    the IR.
+    the IR. The printer names the result after the tensor
+    (`model.layers.3.self_attn.kv_b_proj.weight` prints as `%l3_kv_b_proj`),
+    so that imported models read like the checkpoint.
 
     ```mlir
     %w = lathe.weight "model.embed_tokens.weight" in "model.safetensors" at 128
