@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Float64 numpy reference of the DeepSeek-V2/V3 forward pass.
 
-The semantics are those of /work/shared/REFERENCE.md ("DeepSeek-family
+The semantics are those of the project's shared REFERENCE.md ("DeepSeek-family
 architecture"), config.json is read as docs/frontends.md describes, and the
 CLI mirrors `lathe-run ... generate` (docs: DESIGN.md, "CLI contract"):
 
