@@ -2,6 +2,8 @@
 
 #include "runtime/support/Npy.h"
 
+#include "runtime/support/Text.h"
+
 #include "runtime/support/MappedFile.h"
 
 #include <cassert>
@@ -58,34 +60,10 @@ std::string supportedTypeList() {
   return list;
 }
 
-/// Text from the file as a message shows it: control bytes, backslashes and
-/// non-ASCII bytes escaped, at most 40 bytes.
-std::string printable(std::string_view text) {
-  static const char hexDigits[] = "0123456789abcdef";
-  constexpr size_t maxShown = 40;
-  std::string out;
-  for (size_t i = 0; i < text.size() && i < maxShown; ++i) {
-    uint8_t byte = uint8_t(text[i]);
-    if (byte < 0x20 || byte >= 0x7f || byte == '\\') {
-      out += "\\x";
-      out += hexDigits[byte >> 4];
-      out += hexDigits[byte & 15];
-    } else {
-      out += char(byte);
-    }
-  }
-  if (text.size() > maxShown)
-    out += "...";
-  return out;
-}
-
-std::string formatShape(const std::vector<int64_t> &shape) {
-  std::ostringstream os;
-  os << '[';
-  for (size_t i = 0; i < shape.size(); ++i)
-    os << (i ? ", " : "") << shape[i];
-  os << ']';
-  return os.str();
+/// Header text as a message shows it: a .npy header is ASCII, so every
+/// other byte is escaped; at most 40 bytes.
+std::string headerText(std::string_view text) {
+  return printable(text, /*keepUtf8=*/false, 40);
 }
 
 /// "shape [2, 3] of float32", the subject of size messages.
@@ -195,7 +173,7 @@ private:
       return "end of header";
     if (text[pos] == '\'')
       return "\"'\"";
-    return "'" + printable(text.substr(pos, 1)) + "'";
+    return "'" + headerText(text.substr(pos, 1)) + "'";
   }
 
   Status error(const std::string &what) const {
@@ -300,7 +278,7 @@ private:
       value.kind = Literal::Kind::None;
     } else {
       pos = start;
-      return error("unexpected name '" + printable(name) +
+      return error("unexpected name '" + headerText(name) +
                    "' (values are strings, integers, True, False, None, "
                    "tuples, lists and dicts)");
     }
@@ -357,10 +335,10 @@ private:
         return s;
       if (!seen.insert(key.text).second)
         return makeError("malformed header at column ", keyColumn,
-                         ": duplicate key '", printable(key.text), "'");
+                         ": duplicate key '", headerText(key.text), "'");
       skipSpace();
       if (peek() != ':')
-        return error("expected ':' after key '" + printable(key.text) +
+        return error("expected ':' after key '" + headerText(key.text) +
                      "', found " + found());
       ++pos;
       skipSpace();
@@ -410,7 +388,7 @@ Expected<DType> parseDescr(const Literal &descr) {
                          "' is big-endian, which is not supported; convert "
                          "with arr.astype('<",
                          text.substr(1), "')");
-  return makeError("dtype '", printable(text), "' is not supported (",
+  return makeError("dtype '", headerText(text), "' is not supported (",
                    supportedTypeList(), ")");
 }
 
@@ -450,7 +428,7 @@ Status interpretHeader(const Literal &dict, NpyHeader &header) {
     while (k < 3 && dict.keys[i] != required[k])
       ++k;
     if (k == 3)
-      return makeError("unknown key '", printable(dict.keys[i]),
+      return makeError("unknown key '", headerText(dict.keys[i]),
                        "' in the header (a .npy header has 'descr', "
                        "'fortran_order' and 'shape')");
     fields[k] = &dict.items[i];

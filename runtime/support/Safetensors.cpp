@@ -3,6 +3,7 @@
 #include "runtime/support/Safetensors.h"
 
 #include "runtime/support/Json.h"
+#include "runtime/support/Text.h"
 
 #include <algorithm>
 #include <limits>
@@ -17,32 +18,6 @@ namespace {
 constexpr uint64_t maxHeaderBytes = uint64_t(100) << 20;
 
 constexpr const char *metadataKey = "__metadata__";
-
-/// A name as a message shows it: control bytes escaped, one line.
-std::string printable(std::string_view name) {
-  static const char hexDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : name) {
-    uint8_t byte = uint8_t(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      out += "\\x";
-      out += hexDigits[byte >> 4];
-      out += hexDigits[byte & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string formatShape(const std::vector<int64_t> &shape) {
-  std::ostringstream os;
-  os << '[';
-  for (size_t i = 0; i < shape.size(); ++i)
-    os << (i ? ", " : "") << shape[i];
-  os << ']';
-  return os.str();
-}
 
 /// Reads one tensor entry. `dataSize` is the size of the data section.
 Status parseEntry(const std::string &name, const json::Value &value,

@@ -406,7 +406,7 @@ TEST(SafetensorsHeader, MetadataMustBeAnObjectOfStrings) {
 
 TEST(SafetensorsHeader, NamesInMessagesAreEscaped) {
   EXPECT_EQ(headerError(R"({"a\nb":{"dtype":"F9"}})", 0),
-            "tensor 'a\\x0Ab': unknown dtype 'F9'");
+            "tensor 'a\\x0ab': unknown dtype 'F9'");
 }
 
 //===----------------------------------------------------------------------===//
