@@ -240,7 +240,7 @@ Expected<Value> Importer::attention(StringRef prefix, Value x, Value positions) 
                        : IntegerAttr(),
       kvRank, nope, rope, v, APFloat(config.softmaxScale()),
       APFloat(config.rmsNormEps), RopeAttr::get(&context, config.ropeTheta, yarn),
-      scales, blockSizeAttr(!scales.empty()));
+      /*kv_cache_layer=*/IntegerAttr(), scales, blockSizeAttr(!scales.empty()));
   return mla.getResult();
 }
 

@@ -23,6 +23,7 @@ def Lathe_Dialect : Dialect {
     in an external file.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
 }
 
 // An f64 printed in its shortest round-trip form (`10000.0`, `0.1`).

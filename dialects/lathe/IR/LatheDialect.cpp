@@ -20,6 +20,9 @@ using namespace lathe;
 #define GET_ATTRDEF_CLASSES
 #include "dialects/lathe/IR/LatheAttrs.cpp.inc"
 
+#define GET_TYPEDEF_CLASSES
+#include "dialects/lathe/IR/LatheTypes.cpp.inc"
+
 void LatheDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
@@ -28,6 +31,10 @@ void LatheDialect::initialize() {
   addAttributes<
 #define GET_ATTRDEF_LIST
 #include "dialects/lathe/IR/LatheAttrs.cpp.inc"
+      >();
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "dialects/lathe/IR/LatheTypes.cpp.inc"
       >();
 }
 

@@ -4,6 +4,7 @@
 #define LATHE_DIALECTS_LATHE_IR_LATHEDIALECT_H
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/DialectImplementation.h"
 
@@ -21,5 +22,8 @@ void printDouble(mlir::AsmPrinter &printer, const llvm::APFloat &value);
 
 #define GET_ATTRDEF_CLASSES
 #include "dialects/lathe/IR/LatheAttrs.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "dialects/lathe/IR/LatheTypes.h.inc"
 
 #endif // LATHE_DIALECTS_LATHE_IR_LATHEDIALECT_H

@@ -204,10 +204,10 @@ LogicalResult WeightOp::verify() {
   if (offset < 0)
     return emitOpError() << "'" << getTensorName() << "' has negative offset "
                          << offset;
-  if (!getType().hasStaticShape())
+  if (!getShapedType().hasStaticShape())
     return emitOpError() << "'" << getTensorName()
                          << "' must have a static shape, got "
-                         << shapeString(getType().getShape());
+                         << shapeString(getShapedType().getShape());
   return success();
 }
 
@@ -244,7 +244,7 @@ void WeightOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
 }
 
 int64_t WeightOp::getNumBytes() {
-  RankedTensorType type = getType();
+  ShapedType type = getShapedType();
   return type.getNumElements() *
          llvm::divideCeil(type.getElementTypeBitWidth(), 8);
 }
@@ -415,7 +415,20 @@ LogicalResult MLPOp::verify() {
 // MLAOp
 //===----------------------------------------------------------------------===//
 
+void MLAOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  if (!getKvCacheLayer())
+    return;
+  effects.emplace_back(MemoryEffects::Read::get(), KVCacheResource::get());
+  effects.emplace_back(MemoryEffects::Write::get(), KVCacheResource::get());
+}
+
 LogicalResult MLAOp::verify() {
+  if (std::optional<uint64_t> layer = getKvCacheLayer();
+      layer && static_cast<int64_t>(*layer) < 0)
+    return emitOpError() << "kv_cache_layer must be non-negative, got "
+                         << static_cast<int64_t>(*layer);
   if (shapeOf(getInput()).size() != 3)
     return emitOpError() << "input must be [batch, seq, hidden], got "
                          << shapeString(shapeOf(getInput()));

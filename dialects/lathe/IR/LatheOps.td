@@ -23,6 +23,8 @@ class Lathe_Op<string mnemonic, list<Trait> traits = []>
 def Lathe_Activation : RankedTensorOf<[F32, BF16, F16]>;
 // Weights as checkpoints store them.
 def Lathe_WeightTensor : RankedTensorOf<[F32, BF16, F16, F8E4M3FN, F8E5M2]>;
+// A weight in the kernels phase, where entry functions pass buffers.
+def Lathe_WeightMemRef : MemRefRankOf<[F32, BF16, F16, F8E4M3FN, F8E5M2], [1, 2, 3]>;
 def Lathe_FloatWeight : RankedTensorOf<[F32, BF16, F16]>;
 def Lathe_ScaleTensor : TensorRankOf<[F32], [2]>;
 def Lathe_TokenTensor : RankedTensorOf<[I32, I64]>;
@@ -43,8 +45,8 @@ def Lathe_WeightOp : Lathe_Op<"weight", [Pure,
   let description = [{
     Names one checkpoint tensor: its name, the file that holds it (relative
     to the checkpoint or bundle directory) and the byte offset of its data in
-    that file. The result type gives dtype and shape. Weights never live in
-    the IR. The printer names the result after the tensor
+    that file. The result type gives dtype and shape: a tensor in the graph
+    phases, a memref in the kernels phase. Weights never live in the IR. The printer names the result after the tensor
     (`model.layers.3.self_attn.kv_b_proj.weight` prints as `%l3_kv_b_proj`),
     so that imported models read like the checkpoint.
 
@@ -55,7 +57,7 @@ def Lathe_WeightOp : Lathe_Op<"weight", [Pure,
   }];
   let arguments = (ins StrAttr:$tensor_name, StrAttr:$file,
                        I64Attr:$offset);
-  let results = (outs Lathe_WeightTensor:$result);
+  let results = (outs AnyTypeOf<[Lathe_WeightTensor, Lathe_WeightMemRef]>:$result);
   let assemblyFormat = [{
     $tensor_name `in` $file `at` $offset attr-dict `:` type($result)
   }];
@@ -63,6 +65,9 @@ def Lathe_WeightOp : Lathe_Op<"weight", [Pure,
   let extraClassDeclaration = [{
     /// Bytes of data this tensor occupies in its file.
     int64_t getNumBytes();
+    ::mlir::ShapedType getShapedType() {
+      return ::llvm::cast<::mlir::ShapedType>(getType());
+    }
   }];
 }
 
@@ -243,8 +248,10 @@ def Lathe_MLPOp : Lathe_Op<"mlp", [Pure,
   let hasVerifier = 1;
 }
 
-def Lathe_MLAOp : Lathe_Op<"mla", [Pure, AttrSizedOperandSegments,
-                                   AllTypesMatch<["input", "result"]>]> {
+def Lathe_MLAOp : Lathe_Op<"mla", [AttrSizedOperandSegments,
+    ConditionallySpeculatable,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    AllTypesMatch<["input", "result"]>]> {
   let summary = "multi-head latent attention, the whole block";
   let description = [{
     DeepSeek's attention on the normalized hidden state `input`
@@ -255,6 +262,14 @@ def Lathe_MLAOp : Lathe_Op<"mla", [Pure, AttrSizedOperandSegments,
     and one shared RoPE key head (`qk_rope_head_dim`); `kv_b_proj` holds W_UK
     and W_UV per head. `softmax_scale` is final (any YaRN factor included);
     `rope` rotates `q_pe` and `k_pe`.
+
+    Without `kv_cache_layer` (the imported `@forward`), attention is causal
+    over this op's own tokens. With `kv_cache_layer = L` (the `@prefill` and
+    `@decode` entries), the op reads and writes layer L of the latent KV
+    cache: each new token's normalized `c_kv` and roped `k_pe` are stored at
+    its position in its batch row, and each token attends to every entry of
+    its row at positions up to its own, whether this call or an earlier one
+    wrote it. Rows may be at different positions.
 
     ```mlir
     %o = lathe.mla %h, %pos q(%wq) kv(%wkva, %kvnorm, %wkvb) out(%wo)
@@ -280,7 +295,8 @@ def Lathe_MLAOp : Lathe_Op<"mla", [Pure, AttrSizedOperandSegments,
       I64Attr:$v_head_dim,
       F64Attr:$softmax_scale,
       F64Attr:$rms_norm_eps,
-      Lathe_RopeAttr:$rope), BlockScaleArgs);
+      Lathe_RopeAttr:$rope,
+      OptionalAttr<I64Attr>:$kv_cache_layer), BlockScaleArgs);
   let results = (outs Lathe_Activation:$result);
   let assemblyFormat = [{
     $input `,` $positions
@@ -296,6 +312,11 @@ def Lathe_MLAOp : Lathe_Op<"mla", [Pure, AttrSizedOperandSegments,
     /// Values cached per token for this layer: kv_lora_rank + qk_rope_head_dim.
     int64_t getLatentCacheWidth() {
       return getKvLoraRank() + getQkRopeHeadDim();
+    }
+    /// An op that writes the KV cache must not be speculated or reordered.
+    ::mlir::Speculation::Speculatability getSpeculatability() {
+      return getKvCacheLayer() ? ::mlir::Speculation::NotSpeculatable
+                               : ::mlir::Speculation::Speculatable;
     }
   }];
 }
@@ -348,5 +369,7 @@ def Lathe_MoEOp : Lathe_Op<"moe", [Pure, AttrSizedOperandSegments,
     int64_t getNumExperts() { return getExpertGate().size(); }
   }];
 }
+
+include "dialects/lathe/IR/LatheKernelOps.td"
 
 #endif // LATHE_OPS_TD
