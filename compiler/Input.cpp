@@ -2,6 +2,8 @@
 
 #include "compiler/Input.h"
 
+#include "compiler/Pipeline.h"
+
 #include "frontends/hf/Importer.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -45,7 +47,16 @@ lathe::loadInput(MLIRContext &context, llvm::StringRef path,
     if (!llvm::sys::fs::exists(config))
       return makeError(formatv("{0}: a checkpoint directory needs config.json",
                                path));
-    return hf::importCheckpoint(context, path, note);
+    auto module = hf::importCheckpoint(context, path, note);
+    if (!module)
+      return module.takeError();
+    // Later phases find the weight files through it.
+    llvm::SmallString<256> absolute(path);
+    llvm::sys::fs::make_absolute(absolute);
+    llvm::sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
+    (**module)->setAttr(kWeightsDirAttrName,
+                        StringAttr::get(&context, absolute));
+    return module;
   }
   llvm::StringRef ext = llvm::sys::path::extension(path);
   if (ext == ".mlir")

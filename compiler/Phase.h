@@ -20,9 +20,6 @@ enum class Phase { Input = 0, Optimized = 1, Kernels = 2, Bundle = 3 };
 llvm::StringRef phaseName(Phase phase);
 std::optional<Phase> parsePhase(llvm::StringRef name);
 
-/// The furthest phase this build of lathe can produce.
-constexpr Phase kLastAvailablePhase = Phase::Input;
-
 } // namespace lathe
 
 #endif // LATHE_COMPILER_PHASE_H

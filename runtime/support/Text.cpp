@@ -33,3 +33,11 @@ std::string lathe::rt::formatShape(const std::vector<int64_t> &shape) {
   }
   return out + "]";
 }
+
+std::string lathe::rt::hex64(uint64_t value) {
+  static const char hexDigits[] = "0123456789abcdef";
+  std::string out = "0x";
+  for (int shift = 60; shift >= 0; shift -= 4)
+    out += hexDigits[(value >> shift) & 15];
+  return out;
+}

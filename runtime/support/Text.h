@@ -25,6 +25,9 @@ std::string printable(std::string_view text, bool keepUtf8 = true,
 /// "[2, 3]"; "[]" for a scalar.
 std::string formatShape(const std::vector<int64_t> &shape);
 
+/// "0x00000000deadbeef": a checksum as messages show it.
+std::string hex64(uint64_t value);
+
 } // namespace lathe::rt
 
 #endif // LATHE_RUNTIME_SUPPORT_TEXT_H

@@ -4,6 +4,7 @@
 
 #include "dialects/lathe/IR/LatheKernelOps.h"
 #include "targets/cpu/Generators.h"
+#include "targets/cpu/HostCodegen.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -17,9 +18,10 @@ struct Dispatch {
   OpBuilder &b;
   Location loc;
   StringRef name;
+  const CpuDescription &cpu;
 #define LATHE_DISPATCH(Spec, function)                                         \
   FailureOr<func::FuncOp> operator()(const Spec &spec) {                       \
-    return function(b, loc, name, spec);                                       \
+    return function(b, loc, name, spec, cpu);                                  \
   }
   LATHE_DISPATCH(EmbeddingSpec, buildEmbedding)
   LATHE_DISPATCH(RmsNormSpec, buildRmsNorm)
@@ -37,7 +39,10 @@ struct Dispatch {
 
 class CpuTarget final : public KernelTarget {
 public:
-  explicit CpuTarget(CpuTargetOptions options) : options(std::move(options)) {}
+  explicit CpuTarget(CpuTargetOptions options)
+      : options(std::move(options)),
+        cpu(this->options.description ? *this->options.description
+                                      : describe(this->options.cpu)) {}
 
   StringRef name() const override { return "cpu"; }
 
@@ -50,11 +55,24 @@ public:
   FailureOr<func::FuncOp> buildKernel(OpBuilder &builder, Location loc,
                                       StringRef name,
                                       const KernelSpec &spec) const override {
-    return std::visit(Dispatch{builder, loc, name}, spec);
+    return std::visit(Dispatch{builder, loc, name, cpu}, spec);
   }
 
 private:
+  /// Kernels are shaped for the CPU they will be compiled for. A CPU that
+  /// does not resolve gets SSE's description here; compileCpuModule then
+  /// reports the bad name.
+  static CpuDescription describe(StringRef name) {
+    llvm::Expected<CodegenCpu> resolved = resolveCpu(name);
+    if (!resolved) {
+      llvm::consumeError(resolved.takeError());
+      return CpuDescription();
+    }
+    return CpuDescription::forFeatures(resolved->features);
+  }
+
   CpuTargetOptions options;
+  CpuDescription cpu;
 };
 
 } // namespace

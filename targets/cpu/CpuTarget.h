@@ -12,11 +12,14 @@
 #define LATHE_TARGETS_CPU_CPUTARGET_H
 
 #include "targets/KernelSpecs.h"
+#include "targets/cpu/CpuDescription.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +34,10 @@ constexpr llvm::StringLiteral kCpuFeaturesAttrName = "lathe.cpu_features";
 struct CpuTargetOptions {
   /// An LLVM CPU name, or "native" for the host's.
   std::string cpu = "native";
+  /// What the generators shape kernels for (vector lanes, registers); by
+  /// default the description of `cpu`. Tests set it to run another CPU's
+  /// blocking on this one.
+  std::optional<CpuDescription> description;
 };
 
 std::unique_ptr<KernelTarget> createCpuTarget(const CpuTargetOptions &options);
@@ -46,8 +53,17 @@ struct CpuObject {
 
 /// Lowers every kernel of `module` (a target module with lathe.target =
 /// "cpu") to LLVM, optimizes, and links the shared object. `module` is
-/// rewritten in place (it holds the LLVM dialect afterwards).
+/// rewritten in place: it holds the LLVM dialect afterwards, and lathe.cpu
+/// and lathe.cpu_features name the resolved CPU ("native" becomes the
+/// host's) and what the code may use. The error names the kernel that
+/// failed to lower, or the step that failed. Registers what it needs
+/// (registerCpuTargetDialects) in the module's context.
 llvm::Expected<CpuObject> compileCpuModule(mlir::ModuleOp module);
+
+/// The dialects the kernel generators build with and the pipeline lowers
+/// through, with the interface models (bufferization, tiling, value bounds,
+/// translation to LLVM IR) the pipeline needs.
+void registerCpuTargetDialects(mlir::DialectRegistry &registry);
 
 } // namespace lathe::cpu
 

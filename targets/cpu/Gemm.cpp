@@ -2,15 +2,30 @@
 //
 // Weights stay as the checkpoint stores them, [n, k] row-major in bf16, f16,
 // f32 or FP8, so every output is a dot product along k: a micro-kernel keeps
-// MR x NR accumulators of 16 f32 lanes, widens each 16-element slice of a
-// weight row to f32 in registers, and sums the lanes once at the end.
+// MR x NR accumulators of one vector register each, widens each register's
+// worth of a weight row to f32 once per k step (bf16 by a shift), uses it
+// for all MR rows, and sums the lanes once at the end.
 //
-// A workgroup owns NT output columns and, for direct rows, MT rows of x; it
-// runs the 4-row micro-kernel over full groups of rows and a 1-row one over
-// the rest. A decode step (one row) is thus a GEMV that reads each weight
-// once, 8 rows at a time, which is what makes it bandwidth-bound rather than
-// bound by wasted FMAs. Grouped rows (MoE experts) take their rows from the
-// expert's segment of a permutation, and the expert's weights from a table.
+// The register blocking comes from the CPU's description (chooseBlocking):
+// the accumulators must fit in its vector registers (32 zmm with AVX-512,
+// 16 ymm with AVX2) or the inner loop spills. A workgroup owns NT output
+// columns and, for direct rows, a few groups of MR rows of x; it runs the
+// MR-row micro-kernel over full groups of rows and a 1-row one (more
+// columns, for more independent weight streams) over the rest. A decode
+// step (one row) is thus a GEMV that reads each weight once, eight rows at
+// a time, prefetching the next eight and widening bf16 two registers at a
+// time (a shift and a mask per 32-bit lane hold two bf16), which keeps it
+// bound by memory bandwidth. Grouped rows (MoE experts) take their rows
+// from the expert's segment of a permutation, and the expert's weights
+// from a table.
+//
+// FP8 weights have one scale per 128x128 block. A micro-kernel's NR columns
+// lie in one block row (NR divides the workgroup's 64 columns, which divide
+// the block's rows), so within a block of k the scale is one number: it
+// multiplies the rows of x instead of the NR weight vectors, loaded once
+// per block. With F16C the codes widen through f16 (three integer ops and
+// vcvtph2ps per register; the 2^8 between e4m3's and f16's exponent biases
+// goes into the scale).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +34,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace lathe;
@@ -27,7 +43,41 @@ using namespace lathe::cpu;
 namespace {
 
 constexpr int64_t kColumnsPerWorkgroup = 64;
-constexpr int64_t kRowsPerWorkgroup = 32;
+constexpr int64_t kRowGroupsPerWorkgroup = 5;
+
+/// How a workgroup's outputs are blocked into registers.
+struct Blocking {
+  /// f32 lanes of one accumulator.
+  int64_t lanes;
+  /// Rows (MR) and columns (NR) of the multi-row micro-kernel, columns of
+  /// the 1-row one.
+  int64_t rows, columns, singleRowColumns;
+  /// Rows of x a workgroup takes: whole groups of MR.
+  int64_t rowsPerWorkgroup() const { return rows * kRowGroupsPerWorkgroup; }
+};
+
+Blocking chooseBlocking(const CpuDescription &cpu, const GemmSpec &s) {
+  const bool swiglu = s.swiglu;
+  Blocking blocking;
+  blocking.lanes = cpu.lanes;
+  // Widening a weight vector (bf16: a zero-extension and a shift; FP8 more)
+  // is what the multi-row kernel spends its non-FMA slots on, so each
+  // widened vector serves as many rows as the registers allow, and x comes
+  // from L1 as the FMAs' memory operand. Measured with AVX2 (16 ymm):
+  // 6 x 1 runs at 75% of the FMA peak, 4 x 2 at 55%, 2 x 4 at 40%. With
+  // 32 registers there is room for 8 x 2.
+  if (cpu.registers >= 32) {
+    blocking.rows = 8;
+    blocking.columns = swiglu ? 1 : 2;
+  } else {
+    blocking.rows = 6;
+    blocking.columns = 1;
+  }
+  // One row meets each weight once: the GEMV's many weight rows in flight
+  // keep the memory busy (eight streams), and its accumulators fit.
+  blocking.singleRowColumns = swiglu && cpu.registers < 32 ? 4 : 8;
+  return blocking;
+}
 
 /// One row group of the micro-kernel: where its x rows are, where its
 /// outputs go, and what each output row is scaled by.
@@ -37,75 +87,263 @@ struct Rows {
 
 class GemmEmitter {
 public:
-  GemmEmitter(KernelBuilder &kb, const GemmSpec &spec) : kb(kb), s(spec) {}
+  GemmEmitter(KernelBuilder &kb, const GemmSpec &spec,
+              const CpuDescription &cpu)
+      : kb(kb), s(spec), cpu(cpu), blocking(chooseBlocking(cpu, spec)) {}
 
   Value x, y, rowWeights;
   SmallVector<Value> weights, scales;
+  /// Set while emitting the 1-row micro-kernel: a GEMV's weights stream
+  /// from memory once, so it prefetches and widens bf16 in pairs.
+  bool singleRow = false;
 
   /// Outputs [rows] x [n0, n0 + nr) clamped to columns below `nEnd`.
   void micro(const Rows &rows, Value n0, int64_t nr, Value nEnd);
-  /// Every column tile [n0, nEnd) of the row groups in [begin, end), 4 rows
-  /// at a time and then one; `rowsAt(i)` gives the row of entry i.
+  /// Every column tile [n0, nEnd) of the row groups in [begin, end), MR
+  /// rows at a time and then one; `rowsAt(i)` gives the row of entry i.
   void rowLoop(Value begin, Value end, Value n0, Value nEnd,
                const std::function<Rows(ArrayRef<Value>)> &rowsAt);
 
 private:
-  /// The accumulators after one k step of 16 lanes at `k0`.
+  /// Elements of k one step covers: two registers' worth for the 1-row
+  /// micro-kernel's bf16 and FP8 weights.
+  int64_t stepElements() const {
+    return pairsOfBF16() || pairsOfFP8() ? 2 * blocking.lanes
+                                         : blocking.lanes;
+  }
+  /// Only the 1-row micro-kernel, where each widened weight meets a single
+  /// row of x, widens two registers of weights at once (bf16 by a shift
+  /// and a mask per 32-bit lane; FP8 with twice the integer lanes): the
+  /// MR-row one amortizes the widening over its rows and needs its
+  /// registers for accumulators.
+  bool pairsOfBF16() const {
+    return singleRow && s.weight.elementType.isBF16();
+  }
+  bool pairsOfFP8() const { return singleRow && widenThroughF16(); }
+  /// One step's x of `row` from `k0`, as the f32 vectors that meet the
+  /// weight vectors of loadWeight (for bf16: its even and odd elements).
+  SmallVector<Value> loadX(Value row, Value k0, Value mask, Value xScale);
+  /// One step's weights of column `col` from `k0`, as f32 vectors (FP8
+  /// codes without their block scale, times 2^-8 when widened through
+  /// f16).
+  SmallVector<Value> loadWeight(int64_t wi, Value col, Value k0, Value mask);
+  /// The two registers of a vector of 2 x lanes.
+  SmallVector<Value> splitHalves(Value vector);
+  /// The accumulators after one k step at `k0`, the rows of x multiplied by
+  /// `xScale` (FP8's block scale) when given.
   SmallVector<Value> step(const Rows &rows, ArrayRef<Value> cols, Value k0,
-                          ValueRange acc, Value mask);
+                          ValueRange acc, Value mask, Value xScale);
+  /// Full steps over the `count` elements of k from `kBegin` (a multiple of
+  /// the step), then a masked step over `tail` more.
+  SmallVector<Value> steps(const Rows &rows, ArrayRef<Value> cols,
+                           Value kBegin, int64_t count, int64_t tail,
+                           ValueRange acc, Value xScale);
+  /// FP8: weight `wi`'s scale of the block of column `col` and k block
+  /// `kBlock`, times what the f16 widening left out.
+  Value blockScale(int64_t wi, Value col, Value kBlock);
+  bool widenThroughF16() const { return s.weight.isFP8() && cpu.hasF16C; }
 
   KernelBuilder &kb;
   const GemmSpec &s;
+  const CpuDescription &cpu;
+
+public:
+  const Blocking blocking;
 };
 
+SmallVector<Value> GemmEmitter::loadX(Value row, Value k0, Value mask,
+                                      Value xScale) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  Value xv = kb.loadF32(x, {row, k0}, stepElements(), b.getF32Type(), mask);
+  if (xScale)
+    xv = arith::MulFOp::create(b, loc, xv, kb.splat(xScale, stepElements()));
+  if (pairsOfFP8())
+    return splitHalves(xv);
+  if (!pairsOfBF16())
+    return {xv};
+  // The even and the odd elements, matching the weight halves below.
+  auto halves = vector::DeinterleaveOp::create(b, loc, xv);
+  return {halves.getRes1(), halves.getRes2()};
+}
+
+SmallVector<Value> GemmEmitter::loadWeight(int64_t wi, Value col, Value k0,
+                                           Value mask) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  if (pairsOfBF16()) {
+    // Two bf16 per 32-bit lane: the even one is the lane shifted left by
+    // 16, the odd one the lane with its low half cleared; each is an f32.
+    VectorType raw = kb.vectorType(stepElements(), b.getBF16Type());
+    Value loaded;
+    if (mask) {
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(raw, b.getZeroAttr(b.getBF16Type())));
+      loaded = vector::MaskedLoadOp::create(b, loc, raw, weights[wi],
+                                            ValueRange{col, k0}, mask, zero);
+    } else {
+      loaded =
+          vector::LoadOp::create(b, loc, raw, weights[wi], ValueRange{col, k0});
+    }
+    VectorType lanes32 = kb.vectorType(blocking.lanes, b.getI32Type());
+    Value words = vector::BitCastOp::create(b, loc, lanes32, loaded);
+    auto constant = [&](int64_t value) -> Value {
+      return arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(lanes32, b.getI32IntegerAttr(value)));
+    };
+    Value even = arith::ShLIOp::create(b, loc, words, constant(16));
+    Value odd = arith::AndIOp::create(b, loc, words,
+                                      constant(static_cast<int32_t>(0xFFFF0000)));
+    VectorType f32 = kb.vectorType(blocking.lanes);
+    return {arith::BitcastOp::create(b, loc, f32, even),
+            arith::BitcastOp::create(b, loc, f32, odd)};
+  }
+  if (!widenThroughF16())
+    return {kb.loadF32(weights[wi], {col, k0}, blocking.lanes,
+                       s.weight.elementType, mask)};
+  VectorType raw = kb.vectorType(stepElements(), b.getI8Type());
+  Value codes;
+  if (mask) {
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(raw, b.getI8IntegerAttr(0)));
+    codes = vector::MaskedLoadOp::create(b, loc, raw, weights[wi],
+                                         ValueRange{col, k0}, mask, zero);
+  } else {
+    codes = vector::LoadOp::create(b, loc, raw, weights[wi],
+                                   ValueRange{col, k0});
+  }
+  Value decoded = decodeFP8ViaF16(b, loc, codes, s.weight.elementType);
+  if (pairsOfFP8())
+    return splitHalves(decoded);
+  return {decoded};
+}
+
+SmallVector<Value> GemmEmitter::splitHalves(Value vector) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  const int64_t lanes = blocking.lanes;
+  SmallVector<Value> halves;
+  for (int64_t offset : {int64_t(0), lanes})
+    halves.push_back(vector::ExtractStridedSliceOp::create(
+        b, loc, vector, ArrayRef<int64_t>{offset}, ArrayRef<int64_t>{lanes},
+        ArrayRef<int64_t>{1}));
+  return halves;
+}
+
+Value GemmEmitter::blockScale(int64_t wi, Value col, Value kBlock) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  auto [bn, bk] = *s.weight.block;
+  (void)bk;
+  Value scale = memref::LoadOp::create(
+      b, loc, scales[wi], ValueRange{kb.div(col, kb.index(bn)), kBlock});
+  if (widenThroughF16())
+    scale = arith::MulFOp::create(b, loc, scale,
+                                  kb.f32(kFP8ViaF16Correction));
+  return scale;
+}
+
 SmallVector<Value> GemmEmitter::step(const Rows &rows, ArrayRef<Value> cols,
-                                     Value k0, ValueRange acc, Value mask) {
+                                     Value k0, ValueRange acc, Value mask,
+                                     Value xScale) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
   const int64_t mr = rows.x.size(), nr = cols.size(), nw = weights.size();
-  SmallVector<Value> xs;
+  SmallVector<SmallVector<Value>> xs;
   for (Value row : rows.x)
-    xs.push_back(kb.loadF32(x, {row, k0}, kVectorWidth, b.getF32Type(), mask));
+    xs.push_back(loadX(row, k0, mask, xScale));
   SmallVector<Value> next(acc.begin(), acc.end());
   for (int64_t wi = 0; wi < nw; ++wi) {
     for (int64_t j = 0; j < nr; ++j) {
-      Value w = kb.loadF32(weights[wi], {cols[j], k0}, kVectorWidth,
-                           s.weight.elementType, mask);
-      if (s.weight.block) {
-        auto [bn, bk] = *s.weight.block;
-        Value scale = memref::LoadOp::create(
-            b, loc, scales[wi],
-            ValueRange{kb.div(cols[j], kb.index(bn)), kb.div(k0, kb.index(bk))});
-        w = arith::MulFOp::create(b, loc, w, kb.splat(scale, kVectorWidth));
+      SmallVector<Value> w = loadWeight(wi, cols[j], k0, mask);
+      if (singleRow && !mask) {
+        // The micro-kernel's next columns, one tile ahead in memory.
+        Value ahead = kb.min(kb.add(cols[j], kb.index(nr)), kb.index(s.n - 1));
+        memref::PrefetchOp::create(b, loc, weights[wi], ValueRange{ahead, k0},
+                                   /*isWrite=*/false, /*localityHint=*/3,
+                                   /*isDataCache=*/true);
       }
       for (int64_t i = 0; i < mr; ++i) {
         int64_t slot = (i * nr + j) * nw + wi;
-        next[slot] = kb.fma(xs[i], w, next[slot]);
+        for (auto [xPart, wPart] : llvm::zip_equal(xs[i], w))
+          next[slot] = kb.fma(xPart, wPart, next[slot]);
       }
     }
   }
   return next;
 }
 
+SmallVector<Value> GemmEmitter::steps(const Rows &rows, ArrayRef<Value> cols,
+                                      Value kBegin, int64_t count,
+                                      int64_t tail, ValueRange acc,
+                                      Value xScale) {
+  const int64_t lanes = stepElements();
+  SmallVector<Value> result(acc.begin(), acc.end());
+  if (count > 0)
+    result = kb.forLoop(kBegin, kb.add(kBegin, kb.index(count)),
+                        kb.index(lanes), result,
+                        [&](Value k0, ValueRange carried) {
+                          return step(rows, cols, k0, carried, Value(),
+                                      xScale);
+                        });
+  if (tail > 0)
+    result = step(rows, cols, kb.add(kBegin, kb.index(count)), result,
+                  kb.mask(lanes, tail), xScale);
+  return result;
+}
+
 void GemmEmitter::micro(const Rows &rows, Value n0, int64_t nr, Value nEnd) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
-  const int64_t mr = rows.x.size(), nw = weights.size();
+  const int64_t mr = rows.x.size(), nw = weights.size(),
+                lanes = blocking.lanes;
   // Columns past the end load the last column again; their results are
   // dropped at the store.
   SmallVector<Value> cols;
   for (int64_t j = 0; j < nr; ++j)
     cols.push_back(kb.min(kb.add(n0, kb.index(j)), kb.index(s.n - 1)));
 
-  SmallVector<Value> acc(mr * nr * nw, kb.zeros(kVectorWidth));
-  const int64_t kMain = s.k / kVectorWidth * kVectorWidth;
-  if (kMain > 0)
-    acc = kb.forLoop(kb.index(0), kb.index(kMain), kb.index(kVectorWidth), acc,
-                     [&](Value k0, ValueRange carried) {
-                       return step(rows, cols, k0, carried, Value());
-                     });
-  if (int64_t tail = s.k - kMain)
-    acc = step(rows, cols, kb.index(kMain), acc, kb.mask(kVectorWidth, tail));
+  SmallVector<Value> acc(mr * nr * nw, kb.zeros(lanes));
+  if (!s.weight.block) {
+    const int64_t kStep = stepElements();
+    acc = steps(rows, cols, kb.index(0), s.k / kStep * kStep, s.k % kStep,
+                acc, Value());
+  } else {
+    // Block by block of k, each block's scale applied to x. The scale is
+    // per weight; SwiGLU's two weights have their own, so their rows of x
+    // are scaled apart.
+    const int64_t bk = (*s.weight.block)[1], fullBlocks = s.k / bk,
+                  rest = s.k - fullBlocks * bk;
+    auto block = [&](Value kBlock, int64_t length, ValueRange carried) {
+      SmallVector<Value> out(carried.begin(), carried.end());
+      for (int64_t wi = 0; wi < nw; ++wi) {
+        Value scale = blockScale(wi, cols[0], kBlock);
+        GemmEmitter single(*this);
+        single.weights = {weights[wi]};
+        single.scales = {scales[wi]};
+        SmallVector<Value> part;
+        for (int64_t slot = wi; slot < static_cast<int64_t>(out.size());
+             slot += nw)
+          part.push_back(out[slot]);
+        const int64_t kStep = stepElements();
+        part = single.steps(rows, cols, kb.mul(kBlock, kb.index(bk)),
+                            length / kStep * kStep, length % kStep, part,
+                            scale);
+        for (int64_t i = 0; wi + i * nw < static_cast<int64_t>(out.size());
+             ++i)
+          out[wi + i * nw] = part[i];
+      }
+      return out;
+    };
+    if (fullBlocks > 0)
+      acc = kb.forLoop(kb.index(0), kb.index(fullBlocks), kb.index(1), acc,
+                       [&](Value kBlock, ValueRange carried) {
+                         return block(kBlock, bk, carried);
+                       });
+    if (rest > 0)
+      acc = block(kb.index(fullBlocks), rest, acc);
+  }
 
   for (int64_t i = 0; i < mr; ++i) {
     for (int64_t j = 0; j < nr; ++j) {
@@ -126,22 +364,25 @@ void GemmEmitter::micro(const Rows &rows, Value n0, int64_t nr, Value nEnd) {
 
 void GemmEmitter::rowLoop(Value begin, Value end, Value n0, Value nEnd,
                           const std::function<Rows(ArrayRef<Value>)> &rowsAt) {
-  // Register budget: MR x NR x weights accumulators of 16 lanes.
-  const int64_t nr4 = s.swiglu ? 2 : 4, nr1 = s.swiglu ? 4 : 8;
-  Value fullEnd = kb.add(begin, kb.mul(kb.div(kb.sub(end, begin), kb.index(4)),
-                                       kb.index(4)));
-  kb.forLoop(begin, fullEnd, kb.index(4), [&](Value i) {
+  const int64_t mr = blocking.rows;
+  Value fullEnd = kb.add(begin, kb.mul(kb.div(kb.sub(end, begin), kb.index(mr)),
+                                       kb.index(mr)));
+  kb.forLoop(begin, fullEnd, kb.index(mr), [&](Value i) {
     SmallVector<Value> entries;
-    for (int64_t r = 0; r < 4; ++r)
+    for (int64_t r = 0; r < mr; ++r)
       entries.push_back(kb.add(i, kb.index(r)));
     Rows rows = rowsAt(entries);
-    kb.forLoop(n0, nEnd, kb.index(nr4),
-               [&](Value nb) { micro(rows, nb, nr4, nEnd); });
+    kb.forLoop(n0, nEnd, kb.index(blocking.columns), [&](Value nb) {
+      micro(rows, nb, blocking.columns, nEnd);
+    });
   });
   kb.forLoop(fullEnd, end, kb.index(1), [&](Value i) {
     Rows rows = rowsAt({i});
-    kb.forLoop(n0, nEnd, kb.index(nr1),
-               [&](Value nb) { micro(rows, nb, nr1, nEnd); });
+    singleRow = true;
+    kb.forLoop(n0, nEnd, kb.index(blocking.singleRowColumns), [&](Value nb) {
+      micro(rows, nb, blocking.singleRowColumns, nEnd);
+    });
+    singleRow = false;
   });
 }
 
@@ -149,7 +390,14 @@ void GemmEmitter::rowLoop(Value begin, Value end, Value n0, Value nEnd,
 
 FailureOr<func::FuncOp> lathe::cpu::buildGemm(OpBuilder &outer, Location loc,
                                               StringRef name,
-                                              const GemmSpec &s) {
+                                              const GemmSpec &s,
+                                              const CpuDescription &cpu) {
+  // A micro-kernel's columns share one block row (k steps never straddle
+  // a block: each block ends in a masked step if it must).
+  if (s.weight.block && (*s.weight.block)[0] % kColumnsPerWorkgroup != 0)
+    return emitError(loc) << "gemm: FP8 blocks of " << (*s.weight.block)[0]
+                          << " rows do not align with the CPU kernel's "
+                          << kColumnsPerWorkgroup << "-column tiles";
   MLIRContext *context = outer.getContext();
   AffineExpr s0 = getAffineSymbolExpr(0, context);
   const int64_t nt = std::min(kColumnsPerWorkgroup, s.n);
@@ -160,8 +408,10 @@ FailureOr<func::FuncOp> lathe::cpu::buildGemm(OpBuilder &outer, Location loc,
                                             getAffineConstantExpr(s.experts,
                                                                   context),
                                             one}
-                : std::array<AffineExpr, 3>{columnTiles,
-                                            s0.ceilDiv(kRowsPerWorkgroup), one};
+                : std::array<AffineExpr, 3>{
+                      columnTiles,
+                      s0.ceilDiv(chooseBlocking(cpu, s).rowsPerWorkgroup()),
+                      one};
   KernelBuilder kb(outer, loc, name, "gemm", kernelInterface(s), grid);
   OpBuilder &b = kb.builder();
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
@@ -172,7 +422,7 @@ FailureOr<func::FuncOp> lathe::cpu::buildGemm(OpBuilder &outer, Location loc,
     scaleShape = {(s.n + (*s.weight.block)[0] - 1) / (*s.weight.block)[0],
                   (s.k + (*s.weight.block)[1] - 1) / (*s.weight.block)[1]};
 
-  GemmEmitter gemm(kb, s);
+  GemmEmitter gemm(kb, s, cpu);
   Value xRows = kb.scalar(0);
   gemm.x = kb.binding(0, {dyn, s.k}, f32, xRows);
   const int64_t numWeights = s.swiglu ? 2 : 1;
@@ -195,8 +445,9 @@ FailureOr<func::FuncOp> lathe::cpu::buildGemm(OpBuilder &outer, Location loc,
   Value nEnd = kb.min(kb.add(n0, kb.index(nt)), kb.index(s.n));
   if (!s.grouped) {
     gemm.y = kb.binding(next, {dyn, s.n}, f32, xRows);
-    Value m0 = kb.mul(kb.workgroupId(1), kb.index(kRowsPerWorkgroup));
-    Value mEnd = kb.min(kb.add(m0, kb.index(kRowsPerWorkgroup)), xRows);
+    const int64_t rowsPerWorkgroup = gemm.blocking.rowsPerWorkgroup();
+    Value m0 = kb.mul(kb.workgroupId(1), kb.index(rowsPerWorkgroup));
+    Value mEnd = kb.min(kb.add(m0, kb.index(rowsPerWorkgroup)), xRows);
     gemm.rowLoop(m0, mEnd, n0, nEnd, [](ArrayRef<Value> entries) {
       Rows rows;
       rows.x.assign(entries.begin(), entries.end());

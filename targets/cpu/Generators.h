@@ -1,8 +1,9 @@
 //===- Generators.h - the CPU kernel generator of each family ----*- C++ -*-===//
 //
 // One function per kernel family, each building kernel `name` for its spec
-// at the builder's insertion point (inside the target module). The families
-// and their buffers are described in targets/KernelSpecs.h.
+// at the builder's insertion point (inside the target module), for the CPU
+// `cpu` describes. The families and their buffers are described in
+// targets/KernelSpecs.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,7 @@
 #define LATHE_TARGETS_CPU_GENERATORS_H
 
 #include "targets/KernelSpecs.h"
+#include "targets/cpu/CpuDescription.h"
 
 namespace lathe::cpu {
 
@@ -18,7 +20,7 @@ class KernelBuilder;
 #define LATHE_CPU_GENERATOR(Spec, function)                                    \
   mlir::FailureOr<mlir::func::FuncOp> function(                                \
       mlir::OpBuilder &builder, mlir::Location loc, llvm::StringRef name,      \
-      const Spec &spec);
+      const Spec &spec, const CpuDescription &cpu);
 
 // Row kernels (RowKernels.cpp): linalg on tensors, one row per workgroup.
 LATHE_CPU_GENERATOR(EmbeddingSpec, buildEmbedding)

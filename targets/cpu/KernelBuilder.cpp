@@ -225,6 +225,35 @@ Value lathe::cpu::decodeFP8(OpBuilder &b, Location loc, Value codes,
   return arith::BitcastOp::create(b, loc, withElement(f32), bits);
 }
 
+Value lathe::cpu::decodeFP8ViaF16(OpBuilder &b, Location loc, Value codes,
+                                  Type fp8Type) {
+  auto type = cast<VectorType>(codes.getType());
+  if (!isa<Float8E4M3FNType>(fp8Type)) {
+    // e5m2 is already the top byte of an f16: no rescaling to undo.
+    Value exact = decodeFP8(b, loc, codes, fp8Type);
+    Value factor = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            type.clone(b.getF32Type()),
+            b.getF32FloatAttr(static_cast<float>(1.0 / kFP8ViaF16Correction))));
+    return arith::MulFOp::create(b, loc, exact, factor);
+  }
+  VectorType i16 = type.clone(b.getI16Type());
+  auto constant = [&](int64_t value) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(i16, b.getI16IntegerAttr(value)));
+  };
+  // s eeee mmm -> s 0 eeee mmm 0000000: sign-extended to 16 bits and
+  // shifted left by 7, a negative code has its sign in bits 15 and 14;
+  // clearing bit 14 leaves the f16.
+  Value wide = arith::ExtSIOp::create(b, loc, i16, codes);
+  Value shifted = arith::ShLIOp::create(b, loc, wide, constant(7));
+  Value bits = arith::AndIOp::create(b, loc, shifted, constant(0xBFFF));
+  Value half = arith::BitcastOp::create(b, loc, type.clone(b.getF16Type()),
+                                        bits);
+  return arith::ExtFOp::create(b, loc, type.clone(b.getF32Type()), half);
+}
+
 Value KernelBuilder::loadF32(Value memref, ValueRange indices, int64_t width,
                              Type stored, Value maskValue) {
   Type element = cast<MemRefType>(memref.getType()).getElementType();

@@ -116,6 +116,17 @@ private:
 mlir::Value decodeFP8(mlir::OpBuilder &b, mlir::Location loc, mlir::Value codes,
                       mlir::Type fp8Type);
 
+/// What decodeFP8ViaF16's results are to be multiplied by.
+constexpr double kFP8ViaF16Correction = 256.0;
+
+/// The f32 value of e4m3fn codes (a vector of i8) divided by 2^8, widened
+/// through f16 with F16C: the codes' exponent and mantissa bits become an
+/// f16's, subnormals included. Three integer ops and a conversion instead
+/// of decodeFP8's ten. NaN codes (0x7f, 0xff), which no FP8 checkpoint
+/// holds, give +-480 / 2^8. e5m2 codes take decodeFP8.
+mlir::Value decodeFP8ViaF16(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value codes, mlir::Type fp8Type);
+
 } // namespace lathe::cpu
 
 #endif // LATHE_TARGETS_CPU_KERNELBUILDER_H

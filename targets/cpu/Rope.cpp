@@ -49,7 +49,8 @@ void lathe::cpu::emitRopeRotation(KernelBuilder &kb, Value x,
 
 FailureOr<func::FuncOp> lathe::cpu::buildRope(OpBuilder &outer, Location loc,
                                               StringRef name,
-                                              const RopeSpec &s) {
+                                              const RopeSpec &s,
+                        const CpuDescription &) {
   MLIRContext *context = outer.getContext();
   AffineExpr one = getAffineConstantExpr(1, context);
   KernelBuilder kb(outer, loc, name, "rope", kernelInterface(s),
@@ -71,7 +72,8 @@ FailureOr<func::FuncOp> lathe::cpu::buildRope(OpBuilder &outer, Location loc,
 
 FailureOr<func::FuncOp> lathe::cpu::buildKVAppend(OpBuilder &outer,
                                                   Location loc, StringRef name,
-                                                  const KVAppendSpec &s) {
+                                                  const KVAppendSpec &s,
+                        const CpuDescription &) {
   MLIRContext *context = outer.getContext();
   AffineExpr one = getAffineConstantExpr(1, context);
   KernelBuilder kb(outer, loc, name, "kv_cache", kernelInterface(s),

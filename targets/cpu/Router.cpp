@@ -47,7 +47,8 @@ std::pair<Value, Value> argmax(KernelBuilder &kb, Value values, Value base,
 
 FailureOr<func::FuncOp> lathe::cpu::buildMoETopk(OpBuilder &outer, Location loc,
                                                  StringRef name,
-                                                 const MoETopkSpec &s) {
+                                                 const MoETopkSpec &s,
+                        const CpuDescription &) {
   MLIRContext *context = outer.getContext();
   AffineExpr one = getAffineConstantExpr(1, context);
   KernelBuilder kb(outer, loc, name, "moe_topk", kernelInterface(s),
@@ -178,7 +179,8 @@ FailureOr<func::FuncOp> lathe::cpu::buildMoETopk(OpBuilder &outer, Location loc,
 
 FailureOr<func::FuncOp> lathe::cpu::buildMoEPermute(OpBuilder &outer,
                                                     Location loc, StringRef name,
-                                                    const MoEPermuteSpec &s) {
+                                                    const MoEPermuteSpec &s,
+                        const CpuDescription &) {
   MLIRContext *context = outer.getContext();
   AffineExpr one = getAffineConstantExpr(1, context);
   KernelBuilder kb(outer, loc, name, "moe_permute", kernelInterface(s),

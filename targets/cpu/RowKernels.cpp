@@ -122,27 +122,25 @@ void lathe::cpu::emitRmsNormRow(KernelBuilder &kb, Value src, Value weight,
                   nb, l, ValueRange{arith::AddFOp::create(nb, l, args[1], square)});
             })
             .getResult(0);
+  // 1 / rms once per row, so that the row is scaled by multiplications.
+  Value total = tensor::ExtractOp::create(b, loc, sum, ValueRange{kb.index(0)});
+  Value mean = arith::DivFOp::create(b, loc, total, kb.f32(dim));
+  Value rms = math::SqrtOp::create(
+      b, loc, arith::AddFOp::create(b, loc, mean, kb.f32(eps)));
+  Value inverse = arith::DivFOp::create(b, loc, kb.f32(1.0), rms);
   Value w = asTensor(kb, weight);
-  generic(kb, {x, sum, w}, {rowMap, perRow, perCol, rowMap},
+  generic(kb, {x, w}, {rowMap, perCol, rowMap},
           {IteratorType::parallel, IteratorType::parallel}, dst,
           [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-            Value mean = arith::DivFOp::create(
-                nb, l, args[1],
-                arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(dim)));
-            Value rms = math::SqrtOp::create(
-                nb, l,
-                arith::AddFOp::create(
-                    nb, l, mean,
-                    arith::ConstantOp::create(
-                        nb, l, nb.getF32FloatAttr(static_cast<float>(eps)))));
-            Value normed = arith::DivFOp::create(nb, l, args[0], rms);
-            return arith::MulFOp::create(nb, l, normed, widen(nb, l, args[2]));
+            Value normed = arith::MulFOp::create(nb, l, args[0], inverse);
+            return arith::MulFOp::create(nb, l, normed, widen(nb, l, args[1]));
           });
 }
 
 FailureOr<func::FuncOp> lathe::cpu::buildEmbedding(OpBuilder &outer,
                                                    Location loc, StringRef name,
-                                                   const EmbeddingSpec &s) {
+                                                   const EmbeddingSpec &s,
+                        const CpuDescription &) {
   KernelBuilder kb(outer, loc, name, "embedding", kernelInterface(s),
                    gridOverScalar(outer.getContext()));
   OpBuilder &b = kb.builder();
@@ -165,7 +163,8 @@ FailureOr<func::FuncOp> lathe::cpu::buildEmbedding(OpBuilder &outer,
 
 FailureOr<func::FuncOp> lathe::cpu::buildRmsNorm(OpBuilder &outer, Location loc,
                                                  StringRef name,
-                                                 const RmsNormSpec &s) {
+                                                 const RmsNormSpec &s,
+                        const CpuDescription &) {
   KernelBuilder kb(outer, loc, name, "rms_norm", kernelInterface(s),
                    gridOverScalar(outer.getContext()));
   OpBuilder &b = kb.builder();
@@ -181,7 +180,8 @@ FailureOr<func::FuncOp> lathe::cpu::buildRmsNorm(OpBuilder &outer, Location loc,
 }
 
 FailureOr<func::FuncOp> lathe::cpu::buildAdd(OpBuilder &outer, Location loc,
-                                             StringRef name, const AddSpec &s) {
+                                             StringRef name, const AddSpec &s,
+                        const CpuDescription &) {
   KernelBuilder kb(outer, loc, name, "add", kernelInterface(s),
                    gridOverScalar(outer.getContext()));
   OpBuilder &b = kb.builder();
@@ -204,7 +204,8 @@ FailureOr<func::FuncOp> lathe::cpu::buildAdd(OpBuilder &outer, Location loc,
 
 FailureOr<func::FuncOp> lathe::cpu::buildGatherLast(OpBuilder &outer,
                                                     Location loc, StringRef name,
-                                                    const GatherLastSpec &s) {
+                                                    const GatherLastSpec &s,
+                        const CpuDescription &) {
   KernelBuilder kb(outer, loc, name, "gather", kernelInterface(s),
                    gridOverScalar(outer.getContext()));
   OpBuilder &b = kb.builder();
@@ -224,7 +225,8 @@ FailureOr<func::FuncOp> lathe::cpu::buildGatherLast(OpBuilder &outer,
 
 FailureOr<func::FuncOp> lathe::cpu::buildMoECombine(OpBuilder &outer,
                                                     Location loc, StringRef name,
-                                                    const MoECombineSpec &s) {
+                                                    const MoECombineSpec &s,
+                        const CpuDescription &) {
   KernelBuilder kb(outer, loc, name, "moe_combine", kernelInterface(s),
                    gridOverScalar(outer.getContext()));
   OpBuilder &b = kb.builder();

@@ -1,18 +1,20 @@
 //===- lathe-compile.cpp - ahead-of-time compiler driver ------------------===//
 //
-//   lathe-compile INPUT -o OUT [--compile-to=PHASE] [--target=...] ...
+//   lathe-compile INPUT -o OUT [--compile-to=PHASE] [--target=cpu] ...
 //
 // INPUT is a Hugging Face checkpoint directory or lathe IR (.mlir) of any
-// phase. With --compile-to short of `bundle`, OUT is MLIR text.
+// phase before OUT's. With --compile-to short of `bundle`, OUT is MLIR text.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Input.h"
 #include "compiler/Phase.h"
+#include "compiler/Pipeline.h"
 #include "dialects/lathe/IR/LatheDialect.h"
+#include "targets/cpu/CpuTarget.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -20,8 +22,11 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+
+#include <chrono>
 
 using namespace llvm;
 
@@ -40,11 +45,41 @@ cl::opt<std::string> outputPath("o", cl::Required, cl::value_desc("file"),
 cl::opt<std::string> compileTo(
     "compile-to", cl::init("bundle"), cl::value_desc("phase"),
     cl::desc("Stop after this phase: input | optimized | kernels | bundle "
-             "(this version produces: input)"),
+             "(default)"),
     cl::cat(category));
 cl::list<std::string> targets(
-    "target", cl::CommaSeparated, cl::value_desc("cpu,sm_80,sm_90a"),
-    cl::desc("Targets to generate code for (default: cpu)"), cl::cat(category));
+    "target", cl::CommaSeparated, cl::value_desc("cpu"),
+    cl::desc("Targets to generate code for (default: cpu; sm_80 and sm_90a "
+             "are planned)"),
+    cl::cat(category));
+cl::opt<std::string> cpuName(
+    "cpu", cl::init("native"), cl::value_desc("name"),
+    cl::desc("CPU the cpu target's code is tuned for and may use every "
+             "feature of: an LLVM CPU name (x86-64-v3, znver4, ...) or "
+             "native (default)"),
+    cl::cat(category));
+cl::opt<int64_t> maxBatch("max-batch", cl::init(8), cl::value_desc("N"),
+                          cl::desc("Most rows one call of the bundle takes "
+                                   "(default 8)"),
+                          cl::cat(category));
+cl::opt<int64_t> maxSeqLen(
+    "max-seq-len", cl::init(0), cl::value_desc("N"),
+    cl::desc("Most positions per row, cached and new (default: the smaller "
+             "of 4096 and the model's max_position_embeddings)"),
+    cl::cat(category));
+cl::opt<bool> embedWeights("embed-weights",
+                           cl::desc("Copy the weights into the bundle instead "
+                                    "of referencing the checkpoint's files"),
+                           cl::cat(category));
+cl::opt<std::string> weightsDir(
+    "weights-dir", cl::value_desc("dir"),
+    cl::desc("Directory of the weight files a .mlir input names (default: "
+             "the lathe.weights_dir it records)"),
+    cl::cat(category));
+cl::opt<std::string> dumpDir("dump-dir", cl::value_desc("dir"),
+                             cl::desc("Write the IR of each phase reached as "
+                                      "DIR/PHASE.mlir"),
+                             cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Print no notes or progress on stderr"),
                     cl::cat(category));
 
@@ -71,7 +106,9 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "lathe ahead-of-time compiler for DeepSeek-family models\n\n"
-      "  lathe-compile CKPT_DIR --compile-to=input -o model.mlir\n");
+      "  lathe-compile CKPT_DIR --target=cpu -o model.lathe\n"
+      "  lathe-compile CKPT_DIR --compile-to=input -o model.mlir\n"
+      "  lathe-compile model.mlir --compile-to=kernels -o kernels.mlir\n");
 
   std::optional<lathe::Phase> phase = lathe::parsePhase(compileTo);
   if (!phase)
@@ -83,23 +120,61 @@ int main(int argc, char **argv) {
       return fail(formatv("--target='{0}' is not a target (cpu, sm_80 or "
                           "sm_90a)",
                           target));
-  if (*phase > lathe::kLastAvailablePhase)
-    return fail(formatv("--compile-to={0}: this version of lathe compiles up "
-                        "to phase '{1}'; pass --compile-to={1}",
-                        lathe::phaseName(*phase),
-                        lathe::phaseName(lathe::kLastAvailablePhase)));
+  if (maxBatch <= 0)
+    return fail(formatv("--max-batch={0}: must be positive", maxBatch));
+  if (maxSeqLen < 0)
+    return fail(formatv("--max-seq-len={0}: must be positive", maxSeqLen));
+  if (*phase == lathe::Phase::Bundle && outputPath == "-")
+    return fail("-o -: a bundle is written to a file");
 
+  // Every dialect a phase holds: the graph's, and what the kernels are built
+  // from and lowered through.
   mlir::DialectRegistry registry;
-  registry.insert<lathe::LatheDialect, mlir::func::FuncDialect>();
+  lathe::cpu::registerCpuTargetDialects(registry);
   mlir::MLIRContext context(registry);
-  auto note = [](const std::string &text) {
+  context.loadAllAvailableDialects();
+  // Diagnostics of every phase as `file:line:col: error: ...` with the
+  // source line (the handler reads .mlir inputs on demand).
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  auto note = [&](const std::string &text) {
     if (!quiet)
       WithColor::note(errs(), "lathe-compile") << text << "\n";
+  };
+  // Progress: each phase and long step, with the time since the start.
+  auto start = std::chrono::steady_clock::now();
+  auto progress = [&](const std::string &text) {
+    if (quiet)
+      return;
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    errs() << formatv("lathe-compile: [{0,5:f1}s] ", seconds) << text << "\n";
   };
   Expected<mlir::OwningOpRef<mlir::ModuleOp>> module =
       lathe::loadInput(context, inputPath, note);
   if (!module)
     return fail(toString(module.takeError()));
+
+  lathe::PipelineOptions options;
+  options.compileTo = *phase;
+  if (!targets.empty())
+    options.targets.assign(targets.begin(), targets.end());
+  options.cpu = cpuName;
+  options.maxBatch = maxBatch;
+  options.maxSeqLen = maxSeqLen;
+  options.dumpDir = dumpDir;
+  options.outputPath = outputPath;
+  options.embedWeights = embedWeights;
+  options.weightsDir = weightsDir;
+  options.progress = progress;
+  if (Error err = lathe::runPipeline(**module, options))
+    return fail(toString(std::move(err)));
+  if (*phase == lathe::Phase::Bundle) {
+    progress(formatv("wrote {0}", outputPath.getValue()).str());
+    return 0;
+  }
 
   std::string error;
   std::unique_ptr<ToolOutputFile> output = mlir::openOutputFile(outputPath, &error);

@@ -1,10 +1,14 @@
 //===- lathe-opt.cpp - mlir-opt with the lathe dialect and passes ---------===//
 //
-// Every upstream dialect, extension and pass, plus lathe's.
+// Every upstream dialect, extension and pass, plus lathe's dialect, its graph
+// passes (passes/Passes.td) and the CPU target's lowering passes
+// (targets/cpu/Passes.td).
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/lathe/IR/LatheDialect.h"
+#include "passes/Passes.h"
+#include "targets/cpu/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -14,6 +18,8 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  lathe::registerLathePasses();
+  lathe::cpu::registerLatheCpuPasses();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);

@@ -109,6 +109,9 @@ def Lathe_RopeAttr : AttrDef<Lathe_Dialect, "Rope"> {
                         YarnAttr yarn = {}) {
       return get(context, ::llvm::APFloat(theta), yarn);
     }
+    /// The angular frequency of each pair i < dims / 2, in double precision:
+    /// theta^(-2i/dims), blended by YaRN when present.
+    ::llvm::SmallVector<double> getFrequencies(int64_t dims) const;
   }];
 }
 

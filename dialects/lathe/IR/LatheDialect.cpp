@@ -142,3 +142,40 @@ LogicalResult RopeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << theta;
   return success();
 }
+
+SmallVector<double> RopeAttr::getFrequencies(int64_t dims) const {
+  const double theta = getTheta().convertToDouble();
+  const int64_t pairs = dims / 2;
+  SmallVector<double> freq(pairs);
+  for (int64_t i = 0; i < pairs; ++i)
+    freq[i] = std::pow(theta, -2.0 * static_cast<double>(i) /
+                                  static_cast<double>(dims));
+  YarnAttr yarn = getYarn();
+  if (!yarn)
+    return freq;
+  // YaRN (REFERENCE.md): the pairs below the correction dim of beta_fast keep
+  // their frequency, those above that of beta_slow are divided by `factor`,
+  // and a linear ramp blends the ones between.
+  const double originalMax =
+      static_cast<double>(yarn.getOriginalMaxPositionEmbeddings());
+  auto correctionDim = [&](double rotations) {
+    return static_cast<double>(dims) *
+           std::log(originalMax / (2.0 * M_PI * rotations)) /
+           (2.0 * std::log(theta));
+  };
+  auto clampDim = [&](double value) {
+    return std::min(std::max(value, 0.0), static_cast<double>(dims - 1));
+  };
+  double low = clampDim(std::floor(correctionDim(yarn.getBetaFast().convertToDouble())));
+  double high = clampDim(std::ceil(correctionDim(yarn.getBetaSlow().convertToDouble())));
+  // A ramp of zero width is a step at `low`, as in DeepSeek's code.
+  if (low == high)
+    high += 0.001;
+  const double factor = yarn.getFactor().convertToDouble();
+  for (int64_t i = 0; i < pairs; ++i) {
+    double ramp = std::min(std::max((static_cast<double>(i) - low) / (high - low), 0.0), 1.0);
+    double smooth = 1.0 - ramp;
+    freq[i] = freq[i] / factor * (1.0 - smooth) + freq[i] * smooth;
+  }
+  return freq;
+}

@@ -158,13 +158,13 @@ def Lathe_ArenaOp : Lathe_Op<"arena", [Pure]> {
     checked that buffers alive at the same time do not overlap).
 
     ```mlir
-    %h = lathe.arena 4096 {%m} : memref<?x64xf32>
+    %h = lathe.arena 4096 size(%m) : memref<?x64xf32>
     ```
   }];
   let arguments = (ins I64Attr:$offset, Variadic<Index>:$dynamic_sizes);
   let results = (outs AnyMemRef:$result);
   let assemblyFormat = [{
-    $offset (`{` $dynamic_sizes^ `}`)? attr-dict `:` type($result)
+    $offset (`size` `(` $dynamic_sizes^ `)`)? attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
 }

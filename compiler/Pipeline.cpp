@@ -1,0 +1,170 @@
+//===- Pipeline.cpp - from any phase to any later one ---------------------===//
+
+#include "compiler/Pipeline.h"
+
+#include "compiler/BundleWriter.h"
+#include "compiler/LowerToKernels.h"
+#include "dialects/lathe/IR/LatheOps.h"
+#include "passes/Passes.h"
+#include "targets/cpu/CpuTarget.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace lathe;
+using llvm::formatv;
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Expected<Phase> lathe::detectPhase(ModuleOp module) {
+  if (!getTargetModules(module).empty())
+    return Phase::Kernels;
+  if (module.lookupSymbol<func::FuncOp>("forward"))
+    return Phase::Input;
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func->hasAttr(kEntryAttrName))
+      return Phase::Optimized;
+  return makeError("the module has neither @forward (phase input), entries "
+                   "marked lathe.entry (phase optimized) nor target modules "
+                   "(phase kernels)");
+}
+
+namespace {
+
+class Pipeline {
+public:
+  Pipeline(ModuleOp module, const PipelineOptions &options)
+      : module(module), options(options) {}
+
+  llvm::Error run();
+
+private:
+  void progress(const std::string &line) {
+    if (options.progress)
+      options.progress(line);
+  }
+  llvm::Error dump(Phase phase);
+  llvm::Error optimize();
+  llvm::Error lowerKernels();
+  llvm::Error writeBundle();
+
+  ModuleOp module;
+  const PipelineOptions &options;
+};
+
+llvm::Error Pipeline::dump(Phase phase) {
+  if (options.dumpDir.empty())
+    return llvm::Error::success();
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.dumpDir))
+    return makeError(formatv("{0}: cannot create: {1}", options.dumpDir,
+                             ec.message()));
+  llvm::SmallString<256> path(options.dumpDir);
+  llvm::sys::path::append(path, phaseName(phase) + ".mlir");
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return makeError(formatv("{0}: cannot write: {1}", path, ec.message()));
+  module->print(os);
+  os << "\n";
+  return llvm::Error::success();
+}
+
+llvm::Error Pipeline::optimize() {
+  progress("phase optimized: prefill and decode entries over the KV cache");
+  PassManager pm(module.getContext());
+  SpecializeEntriesOptions specialize;
+  specialize.maxBatch = options.maxBatch;
+  specialize.maxSeqLen = options.maxSeqLen;
+  pm.addPass(createSpecializeEntries(specialize));
+  if (failed(pm.run(module)))
+    return makeError("phase optimized failed (see above)");
+  return llvm::Error::success();
+}
+
+llvm::Error Pipeline::lowerKernels() {
+  std::vector<std::unique_ptr<KernelTarget>> owned;
+  SmallVector<const KernelTarget *> targets;
+  for (const std::string &name : options.targets) {
+    if (name != "cpu")
+      return makeError(formatv("--target={0}: this version of lathe generates "
+                               "code for --target=cpu only; GPU kernels are "
+                               "planned",
+                               name));
+    cpu::CpuTargetOptions cpuOptions;
+    cpuOptions.cpu = options.cpu;
+    owned.push_back(cpu::createCpuTarget(cpuOptions));
+    targets.push_back(owned.back().get());
+  }
+  progress(formatv("phase kernels: launches and kernels for {0}",
+                   llvm::join(options.targets, ", "))
+               .str());
+  if (failed(lowerToKernels(module, targets)))
+    return makeError("phase kernels failed (see above)");
+  return llvm::Error::success();
+}
+
+llvm::Error Pipeline::writeBundle() {
+  BundleOptions bundle;
+  bundle.outputPath = options.outputPath;
+  bundle.embedWeights = options.embedWeights;
+  bundle.weightsDir = options.weightsDir;
+  if (bundle.weightsDir.empty())
+    if (auto dir = module->getAttrOfType<StringAttr>(kWeightsDirAttrName))
+      bundle.weightsDir = dir.str();
+  if (bundle.weightsDir.empty())
+    return makeError(formatv("the module does not say where its weights are "
+                             "({0}); pass --weights-dir",
+                             kWeightsDirAttrName));
+  bundle.producer = "lathe-compile";
+  bundle.progress = options.progress;
+  progress("phase bundle: code generation and " + options.outputPath);
+  return lathe::writeBundle(module, bundle);
+}
+
+llvm::Error Pipeline::run() {
+  llvm::Expected<Phase> phase = detectPhase(module);
+  if (!phase)
+    return phase.takeError();
+  if (*phase > options.compileTo)
+    return makeError(formatv("the input is already in phase {0}, past "
+                             "--compile-to={1}",
+                             phaseName(*phase), phaseName(options.compileTo)));
+  if (llvm::Error err = dump(*phase))
+    return err;
+  while (*phase < options.compileTo) {
+    Phase next = static_cast<Phase>(static_cast<int>(*phase) + 1);
+    llvm::Error err = llvm::Error::success();
+    switch (next) {
+    case Phase::Optimized:
+      err = optimize();
+      break;
+    case Phase::Kernels:
+      err = lowerKernels();
+      break;
+    case Phase::Bundle:
+      return writeBundle();
+    case Phase::Input:
+      llvm_unreachable("no phase leads to input");
+    }
+    if (err)
+      return err;
+    if (llvm::Error err = dump(next))
+      return err;
+    *phase = next;
+  }
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Error lathe::runPipeline(ModuleOp module, const PipelineOptions &options) {
+  return Pipeline(module, options).run();
+}
