@@ -21,7 +21,12 @@
 
 enum { Chains = 12, Iterations = 1 << 22 };
 
+/* One vector register: 512 bits with AVX-512, else 256 (AVX2). */
+#if defined(__AVX512F__)
 typedef float Vec __attribute__((vector_size(64)));
+#else
+typedef float Vec __attribute__((vector_size(32)));
+#endif
 #define LANES ((int)(sizeof(Vec) / sizeof(float)))
 
 typedef struct {

@@ -6,6 +6,7 @@
 #include "runtime/bundle/Expr.h"
 #include "runtime/support/Text.h"
 
+#include <chrono>
 #include <cstring>
 #include <limits>
 
@@ -456,6 +457,16 @@ void Session::stageInputs(FunctionState &state,
     std::memset(state.outputs[i].data(), 0, size_t(plan.outputBytes[i]));
 }
 
+void Session::setProfile(KernelProfile *newProfile) {
+  profile = newProfile;
+  if (!profile)
+    return;
+  size_t kernels = count(loaded.root().kernels());
+  profile->seconds.assign(functions.size(), std::vector<double>(kernels, 0.0));
+  profile->launches.assign(functions.size(), std::vector<uint64_t>(kernels, 0));
+  profile->calls.assign(functions.size(), 0);
+}
+
 Expected<std::vector<Tensor>>
 Session::call(uint32_t index, const std::vector<TensorView> &inputs) {
   if (index >= functions.size())
@@ -472,13 +483,23 @@ Session::call(uint32_t index, const std::vector<TensorView> &inputs) {
 
   for (size_t s = 0; s < plan.launches.size(); ++s) {
     const Planned::Launch &launch = plan.launches[s];
+    auto start = profile ? std::chrono::steady_clock::now()
+                         : std::chrono::steady_clock::time_point();
     Status status =
         dev->launch(launch.kernel, plan.buffers.data() + launch.buffers,
                     plan.scalars.data() + launch.scalars, launch.grid);
     if (!status.ok())
       return status.withContext(state.context + ": steps[" + std::to_string(s) +
                                 "]");
+    if (profile) {
+      profile->seconds[index][launch.kernel] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+              .count();
+      ++profile->launches[index][launch.kernel];
+    }
   }
+  if (profile)
+    ++profile->calls[index];
   if (state.function->writes_kv_cache())
     cache.append(plan.batch, plan.tokens);
 

@@ -39,6 +39,16 @@
 
 namespace lathe::rt {
 
+/// Wall time of every launch, summed per function and kernel, while a
+/// session profiles (lathe-bench --profile).
+struct KernelProfile {
+  /// [function][kernel]: seconds, and how many launches they took.
+  std::vector<std::vector<double>> seconds;
+  std::vector<std::vector<uint64_t>> launches;
+  /// [function]: calls profiled.
+  std::vector<uint64_t> calls;
+};
+
 struct SessionOptions {
   DeviceKind device = DeviceKind::Auto;
   /// CPU threads, the caller's included; 0: one per physical core.
@@ -78,6 +88,10 @@ public:
   /// Empties the KV cache: every row's length becomes 0.
   void reset() { cache.reset(); }
 
+  /// Times every launch of later calls into `profile` (sized here), or stops
+  /// with null. Timing each launch alone costs a little speed.
+  void setProfile(KernelProfile *profile);
+
 private:
   struct FunctionState;
   struct Planned;
@@ -103,6 +117,7 @@ private:
   KVCache cache;
   std::vector<std::vector<const void *>> weightTables;
   std::vector<std::unique_ptr<FunctionState>> functions;
+  KernelProfile *profile = nullptr;
 };
 
 } // namespace lathe::rt

@@ -2,6 +2,7 @@
 //
 //   lathe-bench BUNDLE --batch=B --prompt-len=P --decode-tokens=N --repeat=R
 //               [--threads=T] [--seed=S] [--device=auto|cpu|cuda] [--json]
+//               [--profile]
 //
 // Random prompt tokens (seeded), one untimed warm-up, then R runs of: empty
 // cache, prefill of [B, P], N greedy decode steps. Reports the median of
@@ -54,6 +55,9 @@ bundle's max_seq_len and B <= its max_batch.
                         physical core)
   --device=auto|cpu|cuda  where to run (default auto; this version runs the
                         cpu target only)
+  --profile             after the timed runs, one more run timing every
+                        launch: each function's kernels by time (with
+                        --json, under "profile")
   --json                print one JSON object on stdout:
                         {"prefill": {"tokens_per_s": x, ...},
                          "decode": {"tokens_per_s": y, ...}, ...}
@@ -106,6 +110,37 @@ void printPhase(JsonWriter &json, const char *name, const Phase &phase) {
   json.endObject();
 }
 
+/// One kernel's share of a function's time in a profiled run.
+struct ProfileRow {
+  std::string kernel, family;
+  double seconds = 0;
+  uint64_t launches = 0;
+};
+
+/// Each function's kernels, most time first.
+std::vector<std::pair<std::string, std::vector<ProfileRow>>>
+profileRows(const Session &session, const KernelProfile &profile) {
+  const auto &root = session.bundle().root();
+  std::vector<std::pair<std::string, std::vector<ProfileRow>>> functions;
+  for (size_t f = 0; f < profile.seconds.size(); ++f) {
+    std::vector<ProfileRow> rows;
+    for (size_t k = 0; k < profile.seconds[f].size(); ++k) {
+      if (!profile.launches[f][k])
+        continue;
+      const auto *kernel = root.kernels()->Get(uint32_t(k));
+      rows.push_back({kernel->name()->str(), kernel->family()->str(),
+                      profile.seconds[f][k], profile.launches[f][k]});
+    }
+    std::sort(rows.begin(), rows.end(),
+              [](const ProfileRow &a, const ProfileRow &b) {
+                return a.seconds > b.seconds;
+              });
+    functions.push_back(
+        {root.functions()->Get(uint32_t(f))->name()->str(), std::move(rows)});
+  }
+  return functions;
+}
+
 int run(int argc, char **argv) {
   Expected<CommandLine> line = CommandLine::parse(argc, argv,
                                                   {{"batch", true},
@@ -116,6 +151,7 @@ int run(int argc, char **argv) {
                                                    {"threads", true},
                                                    {"device", true},
                                                    {"json", false},
+                                                   {"profile", false},
                                                    {"quiet", false},
                                                    {"help", false}});
   if (!line)
@@ -222,6 +258,18 @@ int run(int argc, char **argv) {
                    decode.rates.back());
   }
 
+  KernelProfile profile;
+  const bool profiling = line->has("profile");
+  if (profiling) {
+    session.setProfile(&profile);
+    Expected<GenerateResult> result =
+        generate(session, prompt, batch, promptLen, generation);
+    session.setProfile(nullptr);
+    if (!result)
+      return fail(result.status());
+  }
+  auto profiled = profileRows(session, profile);
+
   if (json) {
     JsonWriter out(std::cout);
     out.beginObject();
@@ -236,6 +284,24 @@ int run(int argc, char **argv) {
     out.member("seed", seed);
     printPhase(out, "prefill", prefill);
     printPhase(out, "decode", decode);
+    if (profiling) {
+      out.key("profile");
+      out.beginObject();
+      for (const auto &[function, rows] : profiled) {
+        out.key(function);
+        out.beginArray();
+        for (const ProfileRow &row : rows) {
+          out.beginObject();
+          out.member("kernel", row.kernel);
+          out.member("family", row.family);
+          out.member("seconds", row.seconds);
+          out.member("launches", int64_t(row.launches));
+          out.endObject();
+        }
+        out.endArray();
+      }
+      out.endObject();
+    }
     out.endObject();
     return 0;
   }
@@ -248,6 +314,20 @@ int run(int argc, char **argv) {
               median(prefill.rates), median(prefill.seconds));
   std::printf("decode:  %10.1f tokens/s  (%.4g s per run)\n",
               median(decode.rates), median(decode.seconds));
+  for (const auto &[function, rows] : profiled) {
+    double total = 0;
+    for (const ProfileRow &row : rows)
+      total += row.seconds;
+    std::printf("\nprofile of %s: %.4g s in kernels\n", function.c_str(),
+                total);
+    std::printf("  %6s %10s %9s  %-14s %s\n", "share", "ms", "launches",
+                "family", "kernel");
+    for (const ProfileRow &row : rows)
+      std::printf("  %5.1f%% %10.3f %9llu  %-14s %s\n",
+                  total > 0 ? 100 * row.seconds / total : 0.0,
+                  1e3 * row.seconds, (unsigned long long)row.launches,
+                  row.family.c_str(), row.kernel.c_str());
+  }
   return 0;
 }
 
