@@ -2,19 +2,29 @@
 # Installs, idempotently, every Debian package that lathe's build and tests
 # need. Packages already present are not fetched again, so a warm machine
 # needs no network. Nothing is downloaded from outside Debian's archive.
+#
+#   bootstrap.sh                 the build's and the tests' packages
+#   bootstrap.sh --only PKG...   just these (bench/cpu/setup.sh's)
 set -euo pipefail
 
-packages=(
-  # LLVM/MLIR 22: libMLIR.so, libLLVM.so, mlir-tblgen, FileCheck, lit, not.
-  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools liblld-22-dev
-  # Build.
-  cmake ninja-build ccache g++ pkg-config
-  # Bundles.
-  libflatbuffers-dev flatbuffers-compiler
-  # Tests: GoogleTest, numpy for checkpoints and float64 references,
-  # clang + libFuzzer for the fuzz targets.
-  libgtest-dev python3 python3-numpy clang-14 libclang-rt-14-dev
-)
+only=0
+if [[ ${1:-} == --only ]]; then
+  shift
+  packages=("$@")
+  only=1
+else
+  packages=(
+    # LLVM/MLIR 22: libMLIR.so, libLLVM.so, mlir-tblgen, FileCheck, lit, not.
+    llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools liblld-22-dev
+    # Build.
+    cmake ninja-build ccache g++ pkg-config
+    # Bundles.
+    libflatbuffers-dev flatbuffers-compiler
+    # Tests: GoogleTest, numpy for checkpoints and float64 references,
+    # clang + libFuzzer for the fuzz targets.
+    libgtest-dev python3 python3-numpy clang-14 libclang-rt-14-dev
+  )
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -32,6 +42,8 @@ if ((${#missing[@]})); then
 else
   echo "bootstrap: all ${#packages[@]} packages present" >&2
 fi
+
+((only)) && exit 0
 
 # The CUDA toolkit is optional: ptxas checks of generated kernels run when it
 # is found through CUDA_HOME (default /usr/local/cuda).

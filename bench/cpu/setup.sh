@@ -14,21 +14,4 @@
 # OpenMP build.
 set -euo pipefail
 
-packages=(python3-torch python3-numpy libopenblas0-openmp gcc)
-
-missing=()
-for pkg in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$pkg")
-  fi
-done
-
-if ((${#missing[@]})); then
-  echo "bench/cpu/setup.sh: installing ${missing[*]}" >&2
-  sudo_cmd=()
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-  echo "bench/cpu/setup.sh: all ${#packages[@]} packages present" >&2
-fi
+exec "$(dirname "$0")/../../scripts/bootstrap.sh" --only python3-torch python3-numpy libopenblas0-openmp gcc

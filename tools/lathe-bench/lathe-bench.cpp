@@ -19,6 +19,7 @@
 #include "runtime/support/CommandLine.h"
 #include "runtime/support/JsonWriter.h"
 #include "runtime/support/Text.h"
+#include "runtime/support/ToolMain.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -70,15 +71,10 @@ command line exits with status 2.
 )";
 
 int usageError(const std::string &message) {
-  std::fprintf(stderr, "%s: error: %s (see %s --help)\n", tool, message.c_str(),
-               tool);
-  return 2;
+  return reportUsageError(tool, message);
 }
 
-int fail(const Status &status) {
-  std::fprintf(stderr, "%s: error: %s\n", tool, status.message().c_str());
-  return 1;
-}
+int fail(const Status &status) { return reportError(tool, status); }
 
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -333,13 +329,4 @@ int run(int argc, char **argv) {
 
 } // namespace
 
-int main(int argc, char **argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::bad_alloc &) {
-    std::fprintf(stderr, "%s: error: out of memory\n", tool);
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "%s: error: %s\n", tool, e.what());
-  }
-  return 1;
-}
+int main(int argc, char **argv) { return runTool(tool, run, argc, argv); }

@@ -15,6 +15,7 @@
 #include "runtime/support/CommandLine.h"
 #include "runtime/support/JsonWriter.h"
 #include "runtime/support/Text.h"
+#include "runtime/support/ToolMain.h"
 
 #include <cctype>
 #include <cerrno>
@@ -416,9 +417,7 @@ Status extractKernels(const Bundle &bundle, const std::string &dir) {
 }
 
 int usageError(const std::string &message) {
-  std::fprintf(stderr, "%s: error: %s (see %s --help)\n", tool, message.c_str(),
-               tool);
-  return 2;
+  return reportUsageError(tool, message);
 }
 
 int run(int argc, char **argv) {
@@ -437,34 +436,20 @@ int run(int argc, char **argv) {
                           : "expected one bundle file, not " +
                                 std::to_string(line->positionals().size()));
   Expected<Bundle> bundle = Bundle::open(line->positionals()[0]);
-  if (!bundle) {
-    std::fprintf(stderr, "%s: error: %s\n", tool,
-                 bundle.status().message().c_str());
-    return 1;
-  }
+  if (!bundle)
+    return reportError(tool, bundle.status());
   if (line->has("json"))
     printJson(*bundle);
   else
     printText(*bundle);
   std::fflush(stdout);
   if (std::optional<std::string> dir = line->value("extract-kernels")) {
-    if (Status status = extractKernels(*bundle, *dir); !status.ok()) {
-      std::fprintf(stderr, "%s: error: %s\n", tool, status.message().c_str());
-      return 1;
-    }
+    if (Status status = extractKernels(*bundle, *dir); !status.ok())
+      return reportError(tool, status);
   }
   return 0;
 }
 
 } // namespace
 
-int main(int argc, char **argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::bad_alloc &) {
-    std::fprintf(stderr, "%s: error: out of memory\n", tool);
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "%s: error: %s\n", tool, e.what());
-  }
-  return 1;
-}
+int main(int argc, char **argv) { return runTool(tool, run, argc, argv); }

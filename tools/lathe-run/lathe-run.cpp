@@ -15,6 +15,7 @@
 #include "runtime/support/CommandLine.h"
 #include "runtime/support/Npy.h"
 #include "runtime/support/Text.h"
+#include "runtime/support/ToolMain.h"
 
 #include <chrono>
 #include <cstdio>
@@ -99,15 +100,10 @@ const std::pair<const char *, const char *> flagCommands[] = {
     {"output", "call"},
 };
 
-int fail(const Status &status) {
-  std::fprintf(stderr, "%s: error: %s\n", tool, status.message().c_str());
-  return 1;
-}
+int fail(const Status &status) { return reportError(tool, status); }
 
 int usageError(const std::string &message) {
-  std::fprintf(stderr, "%s: error: %s (see %s --help)\n", tool, message.c_str(),
-               tool);
-  return 2;
+  return reportUsageError(tool, message);
 }
 
 /// The file of an "@FILE" argument of --input / --output.
@@ -504,15 +500,4 @@ int run(int argc, char **argv) {
 
 } // namespace
 
-int main(int argc, char **argv) {
-  // Library code reports errors as Status; what remains is running out of
-  // memory in a container, which must still end in a message, not a crash.
-  try {
-    return run(argc, argv);
-  } catch (const std::bad_alloc &) {
-    std::fprintf(stderr, "%s: error: out of memory\n", tool);
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "%s: error: %s\n", tool, e.what());
-  }
-  return 1;
-}
+int main(int argc, char **argv) { return runTool(tool, run, argc, argv); }

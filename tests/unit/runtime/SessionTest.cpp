@@ -2,7 +2,7 @@
 
 #include "runtime/exec/Session.h"
 
-#include "tests/unit/runtime/ScratchDir.h"
+#include "tests/unit/runtime/TempDir.h"
 #include "tests/unit/runtime/TestBundle.h"
 
 #include <gtest/gtest.h>
@@ -256,7 +256,7 @@ TEST(Session, ChecksCallTimeShapesAndGrids) {
 }
 
 TEST(Session, OpensABundleFileWithItsWeights) {
-  ScratchDir dir;
+  TempDir dir;
   ASSERT_TRUE(dir.ok());
   writeBytes(dir.make("m/toy.lathe"),
              buildBundle(toyModel("../w/weights.bin")));

@@ -6,13 +6,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <ftw.h>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
 namespace lathe::rt::testing {
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with its files.
+/// A fresh directory under $TMPDIR (or /tmp), removed with everything under
+/// it (tests make subdirectories and move trees inside it).
 class TempDir {
 public:
   TempDir() {
@@ -27,19 +30,24 @@ public:
   TempDir(const TempDir &) = delete;
   TempDir &operator=(const TempDir &) = delete;
   ~TempDir() {
-    for (const std::string &file : files)
-      ::unlink(file.c_str());
     if (!dir.empty())
-      ::rmdir(dir.c_str());
+      ::nftw(dir.c_str(), remove, 16, FTW_DEPTH | FTW_PHYS);
   }
 
   bool ok() const { return !dir.empty(); }
   const std::string &path() const { return dir; }
 
-  /// The path of `name` in the directory, removed with it.
-  std::string track(const std::string &name) {
-    files.push_back(dir + "/" + name);
-    return files.back();
+  /// The path of `name` in the directory.
+  std::string track(const std::string &name) { return dir + "/" + name; }
+
+  /// The path of `relative` under the directory, its parent directories
+  /// created.
+  std::string make(const std::string &relative) {
+    size_t start = 0;
+    for (size_t slash; (slash = relative.find('/', start)) != std::string::npos;
+         start = slash + 1)
+      ::mkdir((dir + "/" + relative.substr(0, slash)).c_str(), 0700);
+    return dir + "/" + relative;
   }
 
   /// Writes `contents` to `name` and returns its path.
@@ -51,8 +59,11 @@ public:
   }
 
 private:
+  static int remove(const char *path, const struct stat *, int, struct FTW *) {
+    return ::remove(path);
+  }
+
   std::string dir;
-  std::vector<std::string> files;
 };
 
 } // namespace lathe::rt::testing

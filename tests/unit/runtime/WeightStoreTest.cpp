@@ -2,7 +2,7 @@
 
 #include "runtime/bundle/WeightStore.h"
 
-#include "tests/unit/runtime/ScratchDir.h"
+#include "tests/unit/runtime/TempDir.h"
 #include "tests/unit/runtime/TestBundle.h"
 
 #include <gtest/gtest.h>
@@ -23,7 +23,7 @@ std::vector<float> floats(const void *data, size_t count) {
 
 /// Writes the toy bundle at `bundlePath` referencing `weightPath`
 /// (relative to the bundle's directory), and the weights there.
-void writeToy(ScratchDir &dir, const std::string &bundle,
+void writeToy(TempDir &dir, const std::string &bundle,
               const std::string &weights, const std::string &reference) {
   writeBytes(dir.make(bundle), buildBundle(toyModel(reference)));
   writeBytes(dir.make(weights), toyWeightFile());
@@ -39,7 +39,7 @@ Expected<WeightStore> openStore(const std::string &path,
 }
 
 TEST(WeightStore, FindsWeightFilesRelativeToTheBundle) {
-  ScratchDir dir;
+  TempDir dir;
   ASSERT_TRUE(dir.ok());
   writeToy(dir, "home/models/toy.lathe", "home/ckpt/weights.bin",
            "../ckpt/weights.bin");
@@ -55,7 +55,7 @@ TEST(WeightStore, FindsWeightFilesRelativeToTheBundle) {
 }
 
 TEST(WeightStore, ABundleMovedWithItsWeightsStillLoads) {
-  ScratchDir dir;
+  TempDir dir;
   ASSERT_TRUE(dir.ok());
   writeToy(dir, "home/models/toy.lathe", "home/ckpt/weights.bin",
            "../ckpt/weights.bin");
@@ -89,7 +89,7 @@ TEST(WeightStore, ABareBundleNameResolvesInTheWorkingDirectory) {
 }
 
 TEST(WeightStore, RejectsAFileOfAnotherSize) {
-  ScratchDir dir;
+  TempDir dir;
   ASSERT_TRUE(dir.ok());
   writeToy(dir, "toy.lathe", "weights.bin", "weights.bin");
   std::vector<uint8_t> longer = toyWeightFile();
@@ -105,7 +105,7 @@ TEST(WeightStore, RejectsAFileOfAnotherSize) {
 }
 
 TEST(WeightStore, RejectsAChangedHeader) {
-  ScratchDir dir;
+  TempDir dir;
   ASSERT_TRUE(dir.ok());
   writeToy(dir, "toy.lathe", "weights.bin", "weights.bin");
   std::vector<uint8_t> changed = toyWeightFile();
