@@ -67,7 +67,10 @@ llvm::Error Pipeline::dump(Phase phase) {
     return makeError(formatv("{0}: cannot create: {1}", options.dumpDir,
                              ec.message()));
   llvm::SmallString<256> path(options.dumpDir);
-  llvm::sys::path::append(path, phaseName(phase) + ".mlir");
+  // NN-PHASE.mlir: the files list in pipeline order.
+  int index = static_cast<int>(phase);
+  llvm::sys::path::append(path, (index < 10 ? "0" : "") + llvm::Twine(index) +
+                                    "-" + phaseName(phase) + ".mlir");
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
@@ -133,6 +136,11 @@ llvm::Error Pipeline::run() {
   llvm::Expected<Phase> phase = detectPhase(module);
   if (!phase)
     return phase.takeError();
+  if (options.compileFrom && *options.compileFrom != *phase)
+    return makeError(formatv("--compile-from={0}, but the input is in phase "
+                             "{1}",
+                             phaseName(*options.compileFrom),
+                             phaseName(*phase)));
   if (*phase > options.compileTo)
     return makeError(formatv("the input is already in phase {0}, past "
                              "--compile-to={1}",

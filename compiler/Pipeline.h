@@ -15,6 +15,7 @@
 #include "llvm/Support/Error.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ namespace lathe {
 constexpr llvm::StringLiteral kWeightsDirAttrName = "lathe.weights_dir";
 
 struct PipelineOptions {
+  /// The phase the input is expected in (--compile-from); by default the
+  /// one detectPhase finds.
+  std::optional<Phase> compileFrom;
   Phase compileTo = Phase::Bundle;
   /// --target: "cpu", "sm_80", "sm_90a".
   std::vector<std::string> targets = {"cpu"};
@@ -32,7 +36,8 @@ struct PipelineOptions {
   int64_t maxBatch = 8;
   /// 0: the smaller of 4096 and the model's max_position_embeddings.
   int64_t maxSeqLen = 0;
-  /// Where each phase's IR is written as PHASE.mlir; empty for nowhere.
+  /// Where each phase's IR is written as NN-PHASE.mlir (00-input.mlir,
+  /// 01-optimized.mlir, 02-kernels.mlir); empty for nowhere.
   std::string dumpDir;
   /// For phase bundle.
   std::string outputPath;

@@ -47,6 +47,11 @@ cl::opt<std::string> compileTo(
     cl::desc("Stop after this phase: input | optimized | kernels | bundle "
              "(default)"),
     cl::cat(category));
+cl::opt<std::string> compileFrom(
+    "compile-from", cl::value_desc("phase"),
+    cl::desc("The phase a .mlir input is in: input | optimized | kernels "
+             "(default: told by its contents); resumes from an edited dump"),
+    cl::cat(category));
 cl::list<std::string> targets(
     "target", cl::CommaSeparated, cl::value_desc("cpu"),
     cl::desc("Targets to generate code for (default: cpu; sm_80 and sm_90a "
@@ -78,7 +83,7 @@ cl::opt<std::string> weightsDir(
     cl::cat(category));
 cl::opt<std::string> dumpDir("dump-dir", cl::value_desc("dir"),
                              cl::desc("Write the IR of each phase reached as "
-                                      "DIR/PHASE.mlir"),
+                                      "DIR/NN-PHASE.mlir"),
                              cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Print no notes or progress on stderr"),
                     cl::cat(category));
@@ -115,6 +120,14 @@ int main(int argc, char **argv) {
     return fail(formatv("--compile-to='{0}' is not a phase (input, optimized, "
                         "kernels or bundle)",
                         compileTo));
+  std::optional<lathe::Phase> fromPhase;
+  if (!compileFrom.empty()) {
+    fromPhase = lathe::parsePhase(compileFrom);
+    if (!fromPhase || *fromPhase == lathe::Phase::Bundle)
+      return fail(formatv("--compile-from='{0}' is not a phase of lathe IR "
+                          "(input, optimized or kernels)",
+                          compileFrom));
+  }
   for (const std::string &target : targets)
     if (target != "cpu" && target != "sm_80" && target != "sm_90a")
       return fail(formatv("--target='{0}' is not a target (cpu, sm_80 or "
@@ -138,14 +151,19 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
+  // Linking the CPU code runs lld in-process, whose driver resets every
+  // llvm::cl option: what the rest of main needs is copied out first.
+  const bool silent = quiet;
+  const std::string output = outputPath;
+
   auto note = [&](const std::string &text) {
-    if (!quiet)
+    if (!silent)
       WithColor::note(errs(), "lathe-compile") << text << "\n";
   };
   // Progress: each phase and long step, with the time since the start.
   auto start = std::chrono::steady_clock::now();
   auto progress = [&](const std::string &text) {
-    if (quiet)
+    if (silent)
       return;
     double seconds = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
@@ -158,6 +176,7 @@ int main(int argc, char **argv) {
     return fail(toString(module.takeError()));
 
   lathe::PipelineOptions options;
+  options.compileFrom = fromPhase;
   options.compileTo = *phase;
   if (!targets.empty())
     options.targets.assign(targets.begin(), targets.end());
@@ -165,25 +184,25 @@ int main(int argc, char **argv) {
   options.maxBatch = maxBatch;
   options.maxSeqLen = maxSeqLen;
   options.dumpDir = dumpDir;
-  options.outputPath = outputPath;
+  options.outputPath = output;
   options.embedWeights = embedWeights;
   options.weightsDir = weightsDir;
   options.progress = progress;
   if (Error err = lathe::runPipeline(**module, options))
     return fail(toString(std::move(err)));
   if (*phase == lathe::Phase::Bundle) {
-    progress(formatv("wrote {0}", outputPath.getValue()).str());
+    progress(formatv("wrote {0}", output).str());
     return 0;
   }
 
   std::string error;
-  std::unique_ptr<ToolOutputFile> output = mlir::openOutputFile(outputPath, &error);
-  if (!output)
+  std::unique_ptr<ToolOutputFile> file = mlir::openOutputFile(output, &error);
+  if (!file)
     return fail(error);
-  (*module)->print(output->os());
-  output->os() << "\n";
-  if (output->os().has_error())
-    return fail(formatv("{0}: write failed", outputPath));
-  output->keep();
+  (*module)->print(file->os());
+  file->os() << "\n";
+  if (file->os().has_error())
+    return fail(formatv("{0}: write failed", output));
+  file->keep();
   return 0;
 }
