@@ -3,10 +3,9 @@
 #include "compiler/Pipeline.h"
 
 #include "compiler/BundleWriter.h"
-#include "compiler/LowerToKernels.h"
+#include "compiler/Passes.h"
 #include "dialects/lathe/IR/LatheOps.h"
 #include "passes/Passes.h"
-#include "targets/cpu/CpuTarget.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -52,6 +51,9 @@ private:
       options.progress(line);
   }
   llvm::Error dump(Phase phase);
+  /// Runs the passes `build` adds, as phase `phase`.
+  llvm::Error runPasses(Phase phase,
+                        llvm::function_ref<void(OpPassManager &)> build);
   llvm::Error optimize();
   llvm::Error lowerKernels();
   llvm::Error writeBundle();
@@ -80,38 +82,45 @@ llvm::Error Pipeline::dump(Phase phase) {
   return llvm::Error::success();
 }
 
-llvm::Error Pipeline::optimize() {
-  progress("phase optimized: prefill and decode entries over the KV cache");
+llvm::Error Pipeline::runPasses(
+    Phase phase, llvm::function_ref<void(OpPassManager &)> build) {
   PassManager pm(module.getContext());
-  SpecializeEntriesOptions specialize;
-  specialize.maxBatch = options.maxBatch;
-  specialize.maxSeqLen = options.maxSeqLen;
-  pm.addPass(createSpecializeEntries(specialize));
+  // --mlir-print-ir-after-all, --mlir-timing, ... apply to every phase.
+  if (failed(applyPassManagerCLOptions(pm)))
+    return makeError("the --mlir-* pass manager options conflict");
+  applyDefaultTimingPassManagerCLOptions(pm);
+  build(pm);
   if (failed(pm.run(module)))
-    return makeError("phase optimized failed (see above)");
+    return makeError(formatv("phase {0} failed (see above)", phaseName(phase)));
   return llvm::Error::success();
 }
 
+llvm::Error Pipeline::optimize() {
+  progress("phase optimized: prefill and decode entries over the KV cache");
+  OptimizedPhaseOptions phase;
+  phase.maxBatch = options.maxBatch;
+  phase.maxSeqLen = options.maxSeqLen;
+  return runPasses(Phase::Optimized, [&](OpPassManager &pm) {
+    buildOptimizedPhase(pm, phase);
+  });
+}
+
 llvm::Error Pipeline::lowerKernels() {
-  std::vector<std::unique_ptr<KernelTarget>> owned;
-  SmallVector<const KernelTarget *> targets;
-  for (const std::string &name : options.targets) {
+  for (const std::string &name : options.targets)
     if (name != "cpu")
       return makeError(formatv("--target={0}: this version of lathe generates "
                                "code for --target=cpu only; GPU kernels are "
                                "planned",
                                name));
-    cpu::CpuTargetOptions cpuOptions;
-    cpuOptions.cpu = options.cpu;
-    owned.push_back(cpu::createCpuTarget(cpuOptions));
-    targets.push_back(owned.back().get());
-  }
   progress(formatv("phase kernels: launches and kernels for {0}",
                    llvm::join(options.targets, ", "))
                .str());
-  if (failed(lowerToKernels(module, targets)))
-    return makeError("phase kernels failed (see above)");
-  return llvm::Error::success();
+  KernelsPhaseOptions phase;
+  phase.targets = options.targets;
+  phase.cpu = options.cpu;
+  return runPasses(Phase::Kernels, [&](OpPassManager &pm) {
+    buildKernelsPhase(pm, phase);
+  });
 }
 
 llvm::Error Pipeline::writeBundle() {

@@ -101,6 +101,10 @@ llvm::Error lowerToLLVM(ModuleOp module) {
   });
   PassManager pm(context, ModuleOp::getOperationName());
   buildCpuLoweringPipeline(pm);
+  // The tool's --mlir-print-ir-*, --mlir-timing, ... apply here too.
+  if (failed(applyPassManagerCLOptions(pm)))
+    return error("cpu target: the --mlir-* pass manager options conflict");
+  applyDefaultTimingPassManagerCLOptions(pm);
   if (failed(verifyCpuTargetModule(module)) || failed(pm.run(module)))
     return error("cpu target: lowering the kernels failed:" + messages);
   return llvm::Error::success();

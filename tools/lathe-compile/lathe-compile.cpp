@@ -8,14 +8,17 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Input.h"
+#include "compiler/Passes.h"
 #include "compiler/Phase.h"
 #include "compiler/Pipeline.h"
 #include "dialects/lathe/IR/LatheDialect.h"
 #include "targets/cpu/CpuTarget.h"
+#include "targets/cpu/Passes.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
@@ -97,6 +100,12 @@ int fail(const Twine &message) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  // Every pass a phase may run, so that --mlir-print-ir-after=PASS and the
+  // like can name it.
+  mlir::registerAllPasses();
+  lathe::registerLathePasses();
+  lathe::registerLatheCompilerPasses();
+  lathe::cpu::registerLatheCpuPasses();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();

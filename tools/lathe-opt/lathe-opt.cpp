@@ -1,11 +1,13 @@
 //===- lathe-opt.cpp - mlir-opt with the lathe dialect and passes ---------===//
 //
 // Every upstream dialect, extension and pass, plus lathe's dialect, its graph
-// passes (passes/Passes.td) and the CPU target's lowering passes
+// passes (passes/Passes.td), the lowering to kernels and the phase pipelines
+// (compiler/Passes.td) and the CPU target's lowering passes
 // (targets/cpu/Passes.td).
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Passes.h"
 #include "dialects/lathe/IR/LatheDialect.h"
 #include "passes/Passes.h"
 #include "targets/cpu/Passes.h"
@@ -19,6 +21,8 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   lathe::registerLathePasses();
+  lathe::registerLatheCompilerPasses();
+  lathe::registerPhasePipelines();
   lathe::cpu::registerLatheCpuPasses();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
