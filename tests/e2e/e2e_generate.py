@@ -9,8 +9,10 @@ For one tiny checkpoint flavour (tests/models/make_tiny_checkpoint.py), the
 bundle generates greedily from random prompts -- batch 1 and 2, prompts of
 1, 6 and 19 tokens, decode running well past the prompt -- and must choose
 exactly the reference's tokens, with every step's logits within 1e-4
-relative L2 of the reference's (float64, the same weights). The prompt seed
-is printed; --seed (or LATHE_E2E_SEED) picks another.
+relative L2 of the reference's (float64, the same weights). `lathe-run call
+prefill` gives the reference's last-position logits, and sampling with a
+seed repeats itself. The prompt seed is printed; --seed (or LATHE_E2E_SEED)
+picks another.
 
 numpy only; exit status 0 when every case holds.
 """
@@ -84,6 +86,44 @@ def check_case(tools, bundle, model, work, batch, prompt_len, new_tokens, rng):
     return None
 
 
+def check_call(tools, bundle, model, work, rng):
+    """`lathe-run call prefill` on a fresh cache: the last position's logits."""
+    vocab = model.config.vocab_size
+    prompt = rng.integers(0, vocab, size=(2, 7), dtype=np.int64)
+    prompt_path = os.path.join(work, "call-prompt.npy")
+    logits_path = os.path.join(work, "call-logits.npy")
+    np.save(prompt_path, prompt)
+    run([tools["lathe-run"], bundle, "call", "prefill", f"--input=@{prompt_path}",
+         f"--output=@{logits_path}", "--device=cpu"])
+    logits = np.load(logits_path)
+    expect = model.forward(prompt)[:, -1]
+    if logits.shape != (2, vocab) or logits.dtype != np.float32:
+        return f"call prefill: logits are {logits.dtype} {list(logits.shape)}, " \
+               f"expected float32 {[2, vocab]}"
+    err = relative_l2(logits, expect)
+    if err > TOLERANCE:
+        return f"call prefill: logits differ from the reference by {err:.3g} relative L2"
+    print(f"  ok: call prefill [2, 7]: logits error {err:.2e}")
+    return None
+
+
+def check_sampling(tools, bundle, work):
+    """Sampling with a seed is repeatable and gives tokens of the vocabulary."""
+    prompt_path = os.path.join(work, "sample-prompt.npy")
+    np.save(prompt_path, np.array([[5, 6, 7]], dtype=np.int64))
+    runs = []
+    for _ in range(2):
+        out = os.path.join(work, f"sample-{len(runs)}.npy")
+        run([tools["lathe-run"], bundle, "generate", f"--prompt-tokens={prompt_path}",
+             "--max-new-tokens=12", "--temperature=0.9", "--seed=11",
+             f"--output-tokens={out}", "--quiet"])
+        runs.append(np.load(out))
+    if not np.array_equal(runs[0], runs[1]):
+        return "sampling with --seed=11 gave different tokens on two runs"
+    print(f"  ok: sampling at temperature 0.9, seed 11, repeats: {runs[0].tolist()}")
+    return None
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", required=True)
@@ -107,6 +147,8 @@ def main(argv):
         rng = np.random.default_rng(args.seed)
         failures = [f for f in (check_case(tools, bundle, model, work, *case, rng)
                                 for case in CASES) if f]
+        failures += [f for f in (check_call(tools, bundle, model, work, rng),
+                                 check_sampling(tools, bundle, work)) if f]
         for failure in failures:
             print(f"  FAIL: {failure}")
         return 1 if failures else 0
