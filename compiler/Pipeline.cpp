@@ -3,6 +3,7 @@
 #include "compiler/Pipeline.h"
 
 #include "compiler/BundleWriter.h"
+#include "compiler/GraphExport.h"
 #include "compiler/Passes.h"
 #include "dialects/lathe/IR/LatheOps.h"
 #include "passes/Passes.h"
@@ -51,6 +52,8 @@ private:
       options.progress(line);
   }
   llvm::Error dump(Phase phase);
+  /// Writes the graph if `phase` is the one it is wanted at.
+  llvm::Error emitGraph(Phase phase);
   /// Runs the passes `build` adds, as phase `phase`.
   llvm::Error runPasses(Phase phase,
                         llvm::function_ref<void(OpPassManager &)> build);
@@ -92,6 +95,19 @@ llvm::Error Pipeline::runPasses(
   build(pm);
   if (failed(pm.run(module)))
     return makeError(formatv("phase {0} failed (see above)", phaseName(phase)));
+  return llvm::Error::success();
+}
+
+llvm::Error Pipeline::emitGraph(Phase phase) {
+  Phase wanted = std::min(options.compileTo, Phase::Kernels);
+  if (options.graphPath.empty() || phase != wanted)
+    return llvm::Error::success();
+  std::error_code ec;
+  llvm::raw_fd_ostream os(options.graphPath, ec);
+  if (ec)
+    return makeError(formatv("{0}: cannot write: {1}", options.graphPath,
+                             ec.message()));
+  writeGraph(module, os);
   return llvm::Error::success();
 }
 
@@ -156,6 +172,8 @@ llvm::Error Pipeline::run() {
                              phaseName(*phase), phaseName(options.compileTo)));
   if (llvm::Error err = dump(*phase))
     return err;
+  if (llvm::Error err = emitGraph(*phase))
+    return err;
   while (*phase < options.compileTo) {
     Phase next = static_cast<Phase>(static_cast<int>(*phase) + 1);
     llvm::Error err = llvm::Error::success();
@@ -174,6 +192,8 @@ llvm::Error Pipeline::run() {
     if (err)
       return err;
     if (llvm::Error err = dump(next))
+      return err;
+    if (llvm::Error err = emitGraph(next))
       return err;
     *phase = next;
   }

@@ -39,6 +39,9 @@ struct PipelineOptions {
   /// Where each phase's IR is written as NN-PHASE.mlir (00-input.mlir,
   /// 01-optimized.mlir, 02-kernels.mlir); empty for nowhere.
   std::string dumpDir;
+  /// Where the model graph (Graphviz DOT) of the last MLIR phase reached
+  /// goes (--compile-to's, or kernels for a bundle); empty for nowhere.
+  std::string graphPath;
   /// For phase bundle.
   std::string outputPath;
   bool embedWeights = false;

@@ -88,6 +88,11 @@ cl::opt<std::string> dumpDir("dump-dir", cl::value_desc("dir"),
                              cl::desc("Write the IR of each phase reached as "
                                       "DIR/NN-PHASE.mlir"),
                              cl::cat(category));
+cl::opt<std::string> emitGraph(
+    "emit-graph", cl::value_desc("file.dot"),
+    cl::desc("Write the model graph of the last MLIR phase reached "
+             "(--compile-to's, or kernels for a bundle) as Graphviz DOT"),
+    cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Print no notes or progress on stderr"),
                     cl::cat(category));
 
@@ -193,6 +198,7 @@ int main(int argc, char **argv) {
   options.maxBatch = maxBatch;
   options.maxSeqLen = maxSeqLen;
   options.dumpDir = dumpDir;
+  options.graphPath = emitGraph;
   options.outputPath = output;
   options.embedWeights = embedWeights;
   options.weightsDir = weightsDir;
