@@ -55,19 +55,10 @@ std::string shortType(Type type) {
   return text;
 }
 
-/// N of a checkpoint tensor "model.layers.N.*", if it is one.
-std::optional<int64_t> layerOf(StringRef tensor) {
-  if (!tensor.consume_front("model.layers."))
-    return std::nullopt;
-  int64_t layer;
-  if (tensor.consumeInteger(10, layer))
-    return std::nullopt;
-  return layer;
-}
-
 /// "self_attn.q_a_proj.weight" of "model.layers.3.self_attn.q_a_proj.weight".
-StringRef shortName(StringRef tensor) {
-  if (layerOf(tensor)) {
+StringRef shortName(WeightOp weight) {
+  StringRef tensor = weight.getTensorName();
+  if (weight.getLayer()) {
     tensor.consume_front("model.layers.");
     tensor = tensor.drop_until([](char c) { return c == '.'; }).drop_front();
   }
@@ -129,7 +120,7 @@ std::optional<int64_t> GraphWriter::layerOfOp(Operation *op) {
   std::function<void(Value)> visitWeight = [&](Value value) {
     if (auto weight = value.getDefiningOp<WeightOp>()) {
       hasWeights = true;
-      if (std::optional<int64_t> l = layerOf(weight.getTensorName()))
+      if (std::optional<int64_t> l = weight.getLayer())
         layer = layer ? std::max(*layer, *l) : *l;
     } else if (auto table = value.getDefiningOp<WeightTableOp>()) {
       for (Value entry : table.getWeights())
@@ -185,7 +176,7 @@ void GraphWriter::weightNodes(Operation *op, StringRef opNode) {
   };
   if (weights.size() <= kWeightsDrawnOneByOne) {
     for (WeightOp weight : weights)
-      addWeight((shortName(weight.getTensorName()) + "\n" +
+      addWeight((shortName(weight) + "\n" +
                  shortType(weight.getType()))
                     .str());
     return;
@@ -197,7 +188,7 @@ void GraphWriter::weightNodes(Operation *op, StringRef opNode) {
       patterns;
   for (WeightOp weight : weights) {
     bytes += weight.getNumBytes();
-    std::string name = shortName(weight.getTensorName()).str();
+    std::string name = shortName(weight).str();
     size_t experts = name.find("experts.");
     if (experts != std::string::npos) {
       size_t begin = experts + 8, end = begin;

@@ -3,6 +3,7 @@
 #include "compiler/Pipeline.h"
 
 #include "compiler/BundleWriter.h"
+#include "compiler/CostModel.h"
 #include "compiler/GraphExport.h"
 #include "compiler/Passes.h"
 #include "dialects/lathe/IR/LatheOps.h"
@@ -52,8 +53,15 @@ private:
       options.progress(line);
   }
   llvm::Error dump(Phase phase);
-  /// Writes the graph if `phase` is the one it is wanted at.
+  /// Writes the graph, and prints the cost, if `phase` is the one they are
+  /// wanted at.
   llvm::Error emitGraph(Phase phase);
+  llvm::Error emitCost(Phase phase);
+  llvm::Error report(Phase phase) {
+    if (llvm::Error err = emitGraph(phase))
+      return err;
+    return emitCost(phase);
+  }
   /// Runs the passes `build` adds, as phase `phase`.
   llvm::Error runPasses(Phase phase,
                         llvm::function_ref<void(OpPassManager &)> build);
@@ -108,6 +116,21 @@ llvm::Error Pipeline::emitGraph(Phase phase) {
     return makeError(formatv("{0}: cannot write: {1}", options.graphPath,
                              ec.message()));
   writeGraph(module, os);
+  return llvm::Error::success();
+}
+
+llvm::Error Pipeline::emitCost(Phase phase) {
+  if (!options.printCost || phase != std::min(options.compileTo, Phase::Optimized))
+    return llvm::Error::success();
+  CostQuery query;
+  query.promptTokens = options.costPromptTokens;
+  query.contextTokens = options.costContextTokens;
+  FailureOr<std::vector<PartCost>> parts = modelCost(module, query);
+  if (failed(parts))
+    return makeError("--print-cost: the graph cannot be counted (see above)");
+  llvm::outs() << formatv("phase {0}: ", phaseName(phase));
+  printCost(*parts, query, llvm::outs());
+  llvm::outs().flush();
   return llvm::Error::success();
 }
 
@@ -172,7 +195,7 @@ llvm::Error Pipeline::run() {
                              phaseName(*phase), phaseName(options.compileTo)));
   if (llvm::Error err = dump(*phase))
     return err;
-  if (llvm::Error err = emitGraph(*phase))
+  if (llvm::Error err = report(*phase))
     return err;
   while (*phase < options.compileTo) {
     Phase next = static_cast<Phase>(static_cast<int>(*phase) + 1);
@@ -193,7 +216,7 @@ llvm::Error Pipeline::run() {
       return err;
     if (llvm::Error err = dump(next))
       return err;
-    if (llvm::Error err = emitGraph(next))
+    if (llvm::Error err = report(next))
       return err;
     *phase = next;
   }

@@ -42,6 +42,11 @@ struct PipelineOptions {
   /// Where the model graph (Graphviz DOT) of the last MLIR phase reached
   /// goes (--compile-to's, or kernels for a bundle); empty for nowhere.
   std::string graphPath;
+  /// Print the cost of the last graph phase reached (input or optimized)
+  /// on stdout, for these prompt and context lengths.
+  bool printCost = false;
+  int64_t costPromptTokens = 128;
+  int64_t costContextTokens = 128;
   /// For phase bundle.
   std::string outputPath;
   bool embedWeights = false;

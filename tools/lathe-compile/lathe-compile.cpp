@@ -93,6 +93,21 @@ cl::opt<std::string> emitGraph(
     cl::desc("Write the model graph of the last MLIR phase reached "
              "(--compile-to's, or kernels for a bundle) as Graphviz DOT"),
     cl::cat(category));
+cl::opt<bool> printCost(
+    "print-cost",
+    cl::desc("Print FLOPs and bytes per layer of the last graph phase reached "
+             "(input or optimized) on stdout, for a prefill and a decode step"),
+    cl::cat(category));
+cl::opt<int64_t> costPrompt("cost-prompt-tokens", cl::init(128),
+                            cl::value_desc("P"),
+                            cl::desc("--print-cost's prefill length (default "
+                                     "128)"),
+                            cl::cat(category));
+cl::opt<int64_t> costContext("cost-context", cl::init(128),
+                             cl::value_desc("C"),
+                             cl::desc("--print-cost's cached positions before "
+                                      "the decode step (default 128)"),
+                             cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Print no notes or progress on stderr"),
                     cl::cat(category));
 
@@ -151,6 +166,9 @@ int main(int argc, char **argv) {
     return fail(formatv("--max-batch={0}: must be positive", maxBatch));
   if (maxSeqLen < 0)
     return fail(formatv("--max-seq-len={0}: must be positive", maxSeqLen));
+  if (costPrompt <= 0 || costContext < 0)
+    return fail("--cost-prompt-tokens must be positive and --cost-context "
+                "not negative");
   if (*phase == lathe::Phase::Bundle && outputPath == "-")
     return fail("-o -: a bundle is written to a file");
 
@@ -199,6 +217,9 @@ int main(int argc, char **argv) {
   options.maxSeqLen = maxSeqLen;
   options.dumpDir = dumpDir;
   options.graphPath = emitGraph;
+  options.printCost = printCost;
+  options.costPromptTokens = costPrompt;
+  options.costContextTokens = costContext;
   options.outputPath = output;
   options.embedWeights = embedWeights;
   options.weightsDir = weightsDir;

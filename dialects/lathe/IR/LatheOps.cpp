@@ -243,6 +243,15 @@ void WeightOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
   setNameFn(getResult(), result);
 }
 
+std::optional<int64_t> WeightOp::getLayer() {
+  StringRef name = getTensorName();
+  int64_t layer;
+  if (!name.consume_front("model.layers.") || name.consumeInteger(10, layer) ||
+      !name.starts_with("."))
+    return std::nullopt;
+  return layer;
+}
+
 int64_t WeightOp::getNumBytes() {
   ShapedType type = getShapedType();
   return type.getNumElements() *

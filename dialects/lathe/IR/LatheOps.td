@@ -65,6 +65,8 @@ def Lathe_WeightOp : Lathe_Op<"weight", [Pure,
   let extraClassDeclaration = [{
     /// Bytes of data this tensor occupies in its file.
     int64_t getNumBytes();
+    /// N of a decoder layer's tensor, `model.layers.N.*`.
+    std::optional<int64_t> getLayer();
     ::mlir::ShapedType getShapedType() {
       return ::llvm::cast<::mlir::ShapedType>(getType());
     }
