@@ -122,6 +122,14 @@ uint64_t kvBytes(const fb::KVCacheLayout &kv) {
   return layer * kv.num_layers();
 }
 
+/// "s0, s1 ceildiv 4, 1": a kernel's workgroup counts over its scalars.
+std::string gridText(const fb::TargetKernel &kernel) {
+  std::string out;
+  for (uint32_t d = 0; d < count(kernel.grid()); ++d)
+    out += (d ? ", " : "") + formatExpr(kernel.grid()->Get(d), {});
+  return out;
+}
+
 void printText(const Bundle &bundle) {
   const fb::Bundle &root = bundle.root();
   const fb::ModelConfig &config = *root.config();
@@ -163,6 +171,16 @@ void printText(const Bundle &bundle) {
                 text(target->name()).c_str(),
                 target->cpu() ? text(target->cpu()).c_str() : "-",
                 features.c_str(), count(target->shared_object()));
+    // Each kernel's launch shape over its scalars s0, s1, ..., and the
+    // resources a GPU kernel reports (0 on the CPU).
+    for (uint32_t k = 0; k < count(target->kernels()); ++k) {
+      const fb::TargetKernel *kernel = target->kernels()->Get(k);
+      std::printf("    %u %s: grid (%s), %u registers, %u bytes shared, %u "
+                  "bytes spilled\n",
+                  k, text(kernel->symbol()).c_str(), gridText(*kernel).c_str(),
+                  kernel->registers(), kernel->shared_bytes(),
+                  kernel->spill_bytes());
+    }
   }
 
   std::string families;
@@ -284,6 +302,19 @@ void printJson(const Bundle &bundle) {
       json.value(raw(target->cpu_features()->Get(i)));
     json.endArray();
     json.member("code_bytes", count(target->shared_object()));
+    json.key("kernels");
+    json.beginArray();
+    for (uint32_t k = 0; k < count(target->kernels()); ++k) {
+      const fb::TargetKernel *kernel = target->kernels()->Get(k);
+      json.beginObject();
+      json.member("symbol", raw(kernel->symbol()));
+      json.member("grid", gridText(*kernel));
+      json.member("registers", kernel->registers());
+      json.member("shared_bytes", kernel->shared_bytes());
+      json.member("spill_bytes", kernel->spill_bytes());
+      json.endObject();
+    }
+    json.endArray();
     json.endObject();
   }
   json.endArray();
