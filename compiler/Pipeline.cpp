@@ -174,7 +174,7 @@ llvm::Error Pipeline::writeBundle() {
     return makeError(formatv("the module does not say where its weights are "
                              "({0}); pass --weights-dir",
                              kWeightsDirAttrName));
-  bundle.producer = "lathe-compile";
+  bundle.producer = "lathe-compile " LATHE_VERSION;
   bundle.progress = options.progress;
   progress("phase bundle: code generation and " + options.outputPath);
   return lathe::writeBundle(module, bundle);

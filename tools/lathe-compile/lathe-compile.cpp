@@ -22,6 +22,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
@@ -137,6 +138,10 @@ int main(int argc, char **argv) {
     if (name.starts_with("mlir-"))
       option->addCategory(mlirCategory);
   cl::HideUnrelatedOptions({&category, &mlirCategory});
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "lathe-compile " LATHE_VERSION " (MLIR/LLVM " LLVM_VERSION_STRING
+          ")\n";
+  });
   cl::ParseCommandLineOptions(
       argc, argv,
       "lathe ahead-of-time compiler for DeepSeek-family models\n\n"
