@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -96,10 +97,13 @@ llvm::Error Pipeline::dump(Phase phase) {
 llvm::Error Pipeline::runPasses(
     Phase phase, llvm::function_ref<void(OpPassManager &)> build) {
   PassManager pm(module.getContext());
-  // --mlir-print-ir-after-all, --mlir-timing, ... apply to every phase.
-  if (failed(applyPassManagerCLOptions(pm)))
-    return makeError("the --mlir-* pass manager options conflict");
-  applyDefaultTimingPassManagerCLOptions(pm);
+  // --mlir-print-ir-after-all, --mlir-timing, ... apply to every phase when
+  // the tool registered them (applyPassManagerCLOptions fails without).
+  if (llvm::cl::getRegisteredOptions().count("mlir-print-ir-after-all")) {
+    if (failed(applyPassManagerCLOptions(pm)))
+      return makeError("the --mlir-* pass manager options conflict");
+    applyDefaultTimingPassManagerCLOptions(pm);
+  }
   build(pm);
   if (failed(pm.run(module)))
     return makeError(formatv("phase {0} failed (see above)", phaseName(phase)));
