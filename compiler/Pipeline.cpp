@@ -8,6 +8,7 @@
 #include "compiler/Passes.h"
 #include "dialects/lathe/IR/LatheOps.h"
 #include "passes/Passes.h"
+#include "passes/ToolOptions.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -97,13 +98,8 @@ llvm::Error Pipeline::dump(Phase phase) {
 llvm::Error Pipeline::runPasses(
     Phase phase, llvm::function_ref<void(OpPassManager &)> build) {
   PassManager pm(module.getContext());
-  // --mlir-print-ir-after-all, --mlir-timing, ... apply to every phase when
-  // the tool registered them (applyPassManagerCLOptions fails without).
-  if (llvm::cl::getRegisteredOptions().count("mlir-print-ir-after-all")) {
-    if (failed(applyPassManagerCLOptions(pm)))
-      return makeError("the --mlir-* pass manager options conflict");
-    applyDefaultTimingPassManagerCLOptions(pm);
-  }
+  if (failed(applyToolPassManagerOptions(pm)))
+    return makeError("the --mlir-* pass manager options conflict");
   build(pm);
   if (failed(pm.run(module)))
     return makeError(formatv("phase {0} failed (see above)", phaseName(phase)));

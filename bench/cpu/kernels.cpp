@@ -8,10 +8,17 @@
 //     bytes read per second, with the weights rotated through copies that
 //     together exceed the caches, so the number is a DRAM bandwidth;
 //   - prefill GEMM: M rows through a bf16 weight; GFLOP/s (2 M n k / t),
-//     weights hot in the caches as in a real prefill;
+//     weights hot in the caches as in a real prefill; grouped (MoE)
+//     GEMMs of 128 tokens routed to 6 of 64 experts;
+//   - MLA prefill attention: one row of T new tokens, GFLOP/s of the
+//     up-projected form's multiply-adds (what bench_cpu.py's bound counts);
 //   - a few row kernels and MLA decode attention, for scale.
 //
 //   lathe-kernel-bench [--filter=SUBSTRING] [--min-time=SECONDS] [--cpu=CPU]
+//                      [--clock=wall|thread]
+//
+// --clock=thread times by the thread's CPU time, which other processes on a
+// shared machine do not inflate (their cache traffic still can).
 //
 // It prints a table and never fails on a number: benchmarks measure, tests
 // assert (bench/README.md).
@@ -31,12 +38,15 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <dlfcn.h>
 #include <functional>
+#include <numeric>
 #include <random>
 #include <string>
 #include <unistd.h>
@@ -51,7 +61,16 @@ struct Options {
   std::string filter;
   double minTime = 0.5;
   std::string cpu = "native";
+  /// Time by this thread's CPU time instead of the wall clock: on a shared
+  /// machine other processes' time slices then do not count.
+  bool threadClock = false;
 };
+
+double now(bool threadClock) {
+  timespec ts;
+  clock_gettime(threadClock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 /// A compiled kernel and its grid.
 struct Kernel {
@@ -127,17 +146,17 @@ bool compile(MLIRContext &context, const KernelSpec &spec,
 
 /// Seconds per call of `call(i)`, i counting calls: the median of 5 rounds
 /// of at least minTime / 5 each, after a warm-up round.
-double timePerCall(const std::function<void(int64_t)> &call, double minTime) {
-  using Clock = std::chrono::steady_clock;
+double timePerCall(const std::function<void(int64_t)> &call, double minTime,
+                   bool threadClock) {
   int64_t calls = 0;
   auto round = [&](double seconds) {
-    auto start = Clock::now();
+    double start = now(threadClock);
     int64_t n = 0;
     double elapsed = 0;
     do {
       call(calls++);
       ++n;
-      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      elapsed = now(threadClock) - start;
     } while (elapsed < seconds);
     return elapsed / n;
   };
@@ -189,6 +208,8 @@ public:
   Bench(MLIRContext &context, const Options &options)
       : context(context), options(options) {}
 
+  /// Whether --filter's substring is in `name` (a row's name, or its name
+  /// and shape).
   bool wanted(const std::string &name) const {
     return options.filter.empty() ||
            name.find(options.filter) != std::string::npos;
@@ -233,7 +254,7 @@ public:
           buffers.push_back(y.data());
           kernel.run(buffers.data(), scalars, grid);
         },
-        options.minTime);
+        options.minTime, options.threadClock);
     row.gbPerSecond = weightBytes / row.seconds * 1e-9;
     row.gflops = 2.0 * n * k / row.seconds * 1e-9;
     print(row);
@@ -241,12 +262,12 @@ public:
 
   /// M rows through a bf16 W [n, k]: GFLOP/s.
   void gemm(int64_t m, int64_t n, int64_t k) {
-    if (!wanted("prefill gemm bf16"))
+    Row row{"prefill gemm bf16", std::to_string(m) + "x" + std::to_string(n) +
+                                     "x" + std::to_string(k)};
+    if (!wanted(row.name + " " + row.shape))
       return;
     Builder b(&context);
     GemmSpec spec{n, k, WeightFormat{b.getBF16Type(), std::nullopt}};
-    Row row{"prefill gemm bf16", std::to_string(m) + "x" + std::to_string(n) +
-                                     "x" + std::to_string(k)};
     Kernel kernel;
     if (!compile(context, spec, options, kernel, row.compileSeconds))
       return;
@@ -256,10 +277,81 @@ public:
     std::vector<int64_t> scalars = {m};
     std::array<int64_t, 3> grid = kernel.counts(scalars);
     void *buffers[] = {x.data(), w.data(), y.data()};
-    row.seconds = timePerCall(
-        [&](int64_t) { kernel.run(buffers, scalars, grid); }, options.minTime);
+    row.seconds =
+        timePerCall([&](int64_t) { kernel.run(buffers, scalars, grid); },
+                    options.minTime, options.threadClock);
     row.gbPerSecond = n * k * 2 / row.seconds * 1e-9;
     row.gflops = 2.0 * m * n * k / row.seconds * 1e-9;
+    print(row);
+  }
+
+  /// MoE experts: `tokens` rows of x, each routed to `topk` of `experts`
+  /// distinct random experts, through the grouped GEMM (SwiGLU of width n
+  /// from k, or the down projection k -> n with row weights): GFLOP/s of
+  /// the pairs' products. The permutation is sorted by expert, as
+  /// moe_permute leaves it.
+  void groupedGemm(int64_t tokens, int64_t experts, int64_t topk, int64_t n,
+                   int64_t k, bool swiglu) {
+    std::string name = swiglu ? "grouped swiglu bf16" : "grouped down bf16";
+    if (!wanted(name))
+      return;
+    Builder b(&context);
+    GemmSpec spec{n, k, WeightFormat{b.getBF16Type(), std::nullopt}};
+    spec.swiglu = swiglu;
+    spec.grouped = true;
+    spec.experts = experts;
+    spec.xRowDiv = swiglu ? topk : 1;
+    spec.rowScale = !swiglu;
+    Row row{name, std::to_string(tokens) + "x" + std::to_string(topk) + " e" +
+                      std::to_string(experts) + " " + std::to_string(n) + "x" +
+                      std::to_string(k)};
+    Kernel kernel;
+    if (!compile(context, spec, options, kernel, row.compileSeconds))
+      return;
+    std::mt19937 rng(6);
+    const int64_t pairs = tokens * topk, xRows = swiglu ? tokens : pairs;
+    std::vector<int32_t> ids;
+    for (int64_t t = 0; t < tokens; ++t) {
+      std::vector<int32_t> all(experts);
+      std::iota(all.begin(), all.end(), 0);
+      std::shuffle(all.begin(), all.end(), rng);
+      ids.insert(ids.end(), all.begin(), all.begin() + topk);
+    }
+    std::vector<int32_t> offsets(experts + 1, 0), order(pairs);
+    for (int32_t e : ids)
+      ++offsets[e + 1];
+    for (int64_t e = 0; e < experts; ++e)
+      offsets[e + 1] += offsets[e];
+    std::vector<int32_t> fill(offsets.begin(), offsets.end() - 1);
+    for (int64_t p = 0; p < pairs; ++p)
+      order[fill[ids[p]]++] = static_cast<int32_t>(p);
+    const int64_t numWeights = swiglu ? 2 : 1;
+    std::vector<std::vector<uint8_t>> w;
+    std::vector<void *> tables[2];
+    for (int64_t wi = 0; wi < numWeights; ++wi)
+      for (int64_t e = 0; e < experts; ++e) {
+        w.push_back(randomBytes(rng, n * k * 2, false));
+        tables[wi].push_back(nullptr);
+      }
+    for (int64_t wi = 0; wi < numWeights; ++wi)
+      for (int64_t e = 0; e < experts; ++e)
+        tables[wi][e] = w[wi * experts + e].data();
+    std::vector<float> x = randomFloats(rng, xRows * k), y(pairs * n),
+                       rowWeights = randomFloats(rng, pairs);
+    std::vector<void *> buffers = {x.data()};
+    for (int64_t wi = 0; wi < numWeights; ++wi)
+      buffers.push_back(tables[wi].data());
+    buffers.push_back(offsets.data());
+    buffers.push_back(order.data());
+    if (!swiglu)
+      buffers.push_back(rowWeights.data());
+    buffers.push_back(y.data());
+    std::vector<int64_t> scalars = {xRows, pairs};
+    std::array<int64_t, 3> grid = kernel.counts(scalars);
+    row.seconds =
+        timePerCall([&](int64_t) { kernel.run(buffers.data(), scalars, grid); },
+                    options.minTime, options.threadClock);
+    row.gflops = 2.0 * numWeights * pairs * n * k / row.seconds * 1e-9;
     print(row);
   }
 
@@ -279,8 +371,9 @@ public:
     std::vector<int64_t> scalars = {m};
     std::array<int64_t, 3> grid = kernel.counts(scalars);
     void *buffers[] = {in.data(), weight.data(), out.data()};
-    row.seconds = timePerCall(
-        [&](int64_t) { kernel.run(buffers, scalars, grid); }, options.minTime);
+    row.seconds =
+        timePerCall([&](int64_t) { kernel.run(buffers, scalars, grid); },
+                    options.minTime, options.threadClock);
     row.gbPerSecond = 2.0 * m * dim * 4 / row.seconds * 1e-9;
     print(row);
   }
@@ -314,11 +407,58 @@ public:
     std::array<int64_t, 3> grid = kernel.counts(scalars);
     void *buffers[] = {q.data(), kvB.data(), pos.data(), cache.data(),
                        out.data()};
-    row.seconds = timePerCall(
-        [&](int64_t) { kernel.run(buffers, scalars, grid); }, options.minTime);
+    row.seconds =
+        timePerCall([&](int64_t) { kernel.run(buffers, scalars, grid); },
+                    options.minTime, options.threadClock);
     row.gbPerSecond =
         (rows * positions * (rank + rope) * 4.0 + kvB.size()) / row.seconds *
         1e-9;
+    print(row);
+  }
+
+  /// MLA prefill attention of one row of `tokens` new tokens at positions
+  /// [0, tokens): GFLOP/s of the up-projected form's multiply-adds (each
+  /// token's kv_b_proj rows as in a GEMM, plus nope + rope + v per causal
+  /// (token, position) pair and head), the count bench_cpu.py's bound uses.
+  void mlaPrefill(int64_t tokens) {
+    Row row{"mla prefill", std::to_string(tokens) + " tokens h16 r512"};
+    if (!wanted(row.name + " " + row.shape))
+      return;
+    Builder b(&context);
+    const int64_t heads = 16, nope = 128, rope = 64, v = 128, rank = 512,
+                  maxSeqLen = tokens;
+    MLAAttentionSpec spec{heads,
+                          nope,
+                          rope,
+                          v,
+                          rank,
+                          1,
+                          maxSeqLen,
+                          WeightFormat{b.getBF16Type(), std::nullopt},
+                          1.0 / std::sqrt(double(nope + rope))};
+    Kernel kernel;
+    if (!compile(context, spec, options, kernel, row.compileSeconds))
+      return;
+    std::mt19937 rng(5);
+    std::vector<float> q = randomFloats(rng, tokens * heads * (nope + rope));
+    std::vector<uint8_t> kvB =
+        randomBytes(rng, heads * (nope + v) * rank * 2, false);
+    std::vector<int32_t> pos(tokens);
+    for (int64_t t = 0; t < tokens; ++t)
+      pos[t] = static_cast<int32_t>(t);
+    std::vector<float> cache = randomFloats(rng, maxSeqLen * (rank + rope));
+    std::vector<float> out(tokens * heads * v);
+    std::vector<int64_t> scalars = {tokens, tokens};
+    std::array<int64_t, 3> grid = kernel.counts(scalars);
+    void *buffers[] = {q.data(), kvB.data(), pos.data(), cache.data(),
+                       out.data()};
+    row.seconds =
+        timePerCall([&](int64_t) { kernel.run(buffers, scalars, grid); },
+                    options.minTime, options.threadClock);
+    const double macs =
+        tokens * double(heads) * (nope + v) * rank +
+        heads * double(nope + rope + v) * tokens * (tokens + 1) / 2;
+    row.gflops = 2 * macs / row.seconds * 1e-9;
     print(row);
   }
 
@@ -340,11 +480,13 @@ bool parse(int argc, char **argv, Options &options) {
       options.minTime = std::atof(v);
     else if (const char *v = value("--cpu="))
       options.cpu = v;
+    else if (const char *v = value("--clock="))
+      options.threadClock = std::string(v) == "thread";
     else {
       std::fprintf(stderr,
                    "lathe-kernel-bench: unknown argument '%s'\nusage: "
                    "lathe-kernel-bench [--filter=SUBSTRING] "
-                   "[--min-time=SECONDS] [--cpu=CPU]\n",
+                   "[--min-time=SECONDS] [--cpu=CPU] [--clock=wall|thread]\n",
                    argv[i]);
       return false;
     }
@@ -363,7 +505,9 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
-  std::printf("# one thread; time per call of the whole grid (median of 5)\n");
+  std::printf(
+      "# one thread; time per call of the whole grid (median of 5, %s)\n",
+      options.threadClock ? "thread CPU time" : "wall clock");
   std::printf("%-26s %-24s %12s %9s %10s %9s\n", "kernel", "shape", "us/call",
               "GB/s", "GFLOP/s", "compile s");
   Bench bench(context, options);
@@ -377,7 +521,15 @@ int main(int argc, char **argv) {
     bench.gemv(n, k, /*fp8=*/true);
   for (int64_t m : {128, 512})
     bench.gemm(m, 1024, 1024);
+  // bench-0.3b's prefill shapes: o_proj (k = 2048), q_b_proj (k = 256), and
+  // the routed experts of 128 tokens.
+  bench.gemm(128, 1024, 2048);
+  bench.gemm(128, 3072, 256);
+  bench.groupedGemm(128, 64, 6, 160, 1024, /*swiglu=*/true);
+  bench.groupedGemm(128, 64, 6, 1024, 160, /*swiglu=*/false);
   bench.rmsNorm(128, 1024);
   bench.mlaDecode(1, 1024);
+  for (int64_t tokens : {128, 512})
+    bench.mlaPrefill(tokens);
   return 0;
 }

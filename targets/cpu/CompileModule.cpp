@@ -15,6 +15,7 @@
 
 #include "dialects/lathe/IR/LatheDialect.h"
 #include "dialects/lathe/IR/LatheKernelOps.h"
+#include "passes/ToolOptions.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Affine/IR/ValueBoundsOpInterfaceImpl.h"
@@ -102,9 +103,8 @@ llvm::Error lowerToLLVM(ModuleOp module) {
   PassManager pm(context, ModuleOp::getOperationName());
   buildCpuLoweringPipeline(pm);
   // The tool's --mlir-print-ir-*, --mlir-timing, ... apply here too.
-  if (failed(applyPassManagerCLOptions(pm)))
+  if (failed(lathe::applyToolPassManagerOptions(pm)))
     return error("cpu target: the --mlir-* pass manager options conflict");
-  applyDefaultTimingPassManagerCLOptions(pm);
   if (failed(verifyCpuTargetModule(module)) || failed(pm.run(module)))
     return error("cpu target: lowering the kernels failed:" + messages);
   return llvm::Error::success();

@@ -5,7 +5,8 @@
 // unrolled to 1-D, transfers turned into (masked) loads and stores,
 // multi-reductions into horizontal reductions, subviews folded into the
 // indices of the accesses, `math.exp` into a polynomial (exact to ~2^-22;
-// it needs no libm, so the shared object has no undefined math symbol).
+// it needs no libm, so the shared object has no undefined math symbol),
+// fma into a contractable multiply-add (no fmaf where the CPU lacks FMA).
 // Second, affine and scf become arith and cf. Third, one conversion takes
 // everything to the LLVM dialect, the kernel ABI included
 // (KernelABIToLLVM.cpp); reductions may reassociate, which turns LLVM's
@@ -60,6 +61,23 @@ using namespace lathe;
 
 namespace {
 
+/// `math.fma` (from the exp polynomial) to a contractable multiply and add:
+/// one FMA instruction where the CPU has them, a multiply and an add where
+/// it does not, rather than llvm.fma's call to fmaf (which the shared object
+/// cannot link). vector.fma needs nothing: it becomes llvm.fmuladd.
+struct FmaToContractableMulAdd : OpRewritePattern<math::FmaOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::FmaOp op,
+                                PatternRewriter &rewriter) const override {
+    auto contract = arith::FastMathFlags::contract;
+    Value product = arith::MulFOp::create(rewriter, op.getLoc(), op.getA(),
+                                          op.getB(), contract);
+    rewriter.replaceOpWithNewOp<arith::AddFOp>(op, product, op.getC(),
+                                               contract);
+    return success();
+  }
+};
+
 /// Vector ops to 1-D loads, stores, arithmetic and reductions; exp to a
 /// polynomial.
 LogicalResult lowerVectorsAndMath(ModuleOp module) {
@@ -99,6 +117,7 @@ LogicalResult lowerVectorsAndMath(ModuleOp module) {
     return name == math::ExpOp::getOperationName();
   });
   arith::populateArithExpandOpsPatterns(patterns);
+  patterns.add<FmaToContractableMulAdd>(context);
   return applyPatternsGreedily(module, std::move(patterns));
 }
 

@@ -10,18 +10,22 @@
 // the accumulators must fit in its vector registers (32 zmm with AVX-512,
 // 16 ymm with AVX2) or the inner loop spills. A workgroup owns NT output
 // columns and, for direct rows, a few groups of MR rows of x; it runs the
-// MR-row micro-kernel over full groups of rows and a 1-row one (more
-// columns, for more independent weight streams) over the rest. A decode
-// step (one row) is thus a GEMV that reads each weight once, eight rows at
-// a time, prefetching the next eight and widening bf16 two registers at a
-// time (a shift and a mask per 32-bit lane hold two bf16), which keeps it
-// bound by memory bandwidth. Grouped rows (MoE experts) take their rows
-// from the expert's segment of a permutation, and the expert's weights
-// from a table.
+// MR-row micro-kernel over full groups of rows, an r-row one over the last
+// 2 <= r < MR rows (with as many columns as the registers allow: an
+// expert's segment of a dozen rows often leaves such a rest, which a 1-row
+// kernel would serve at a widened weight per row) and a 1-row one (more
+// columns, for more independent weight streams) over a last single row. A
+// decode step (one row) is thus a GEMV that reads each weight once, eight
+// rows at a time, prefetching the next eight and widening bf16 two
+// registers at a time (a shift and a mask per 32-bit lane hold two bf16),
+// which keeps it bound by memory bandwidth. Grouped rows (MoE experts) take
+// their rows from the expert's segment of a permutation, and the expert's
+// weights from a table.
 //
-// FP8 weights have one scale per 128x128 block. A micro-kernel's NR columns
-// lie in one block row (NR divides the workgroup's 64 columns, which divide
-// the block's rows), so within a block of k the scale is one number: it
+// FP8 weights have one scale per 128x128 block. The columns a micro-kernel
+// stores lie in its workgroup's 64, which lie in one block row (columns
+// past the tile are computed from clamped rows and dropped), so within a
+// block of k the scale is one number: it
 // multiplies the rows of x instead of the NR weight vectors, loaded once
 // per block. With F16C the codes widen through f16 (three integer ops and
 // vcvtph2ps per register; the 2^8 between e4m3's and f16's exponent biases
@@ -44,6 +48,8 @@ namespace {
 
 constexpr int64_t kColumnsPerWorkgroup = 64;
 constexpr int64_t kRowGroupsPerWorkgroup = 5;
+/// Most columns of a micro-kernel.
+constexpr int64_t kMaxColumns = 8;
 
 /// How a workgroup's outputs are blocked into registers.
 struct Blocking {
@@ -52,8 +58,18 @@ struct Blocking {
   /// Rows (MR) and columns (NR) of the multi-row micro-kernel, columns of
   /// the 1-row one.
   int64_t rows, columns, singleRowColumns;
+  /// Registers the accumulators and widened weights may take.
+  int64_t registers;
+
   /// Rows of x a workgroup takes: whole groups of MR.
   int64_t rowsPerWorkgroup() const { return rows * kRowGroupsPerWorkgroup; }
+  /// Columns of the micro-kernel for the last `r` (2 <= r < MR) rows of a
+  /// range: as many as their accumulators and weights fit in registers
+  /// (nw weights per column: 2 with SwiGLU), so that each widened weight
+  /// still serves r rows instead of the 1-row kernel's one.
+  int64_t columnsFor(int64_t r, int64_t nw) const {
+    return std::clamp<int64_t>(registers / (nw * (r + 1)), 1, kMaxColumns);
+  }
 };
 
 Blocking chooseBlocking(const CpuDescription &cpu, const GemmSpec &s) {
@@ -63,19 +79,28 @@ Blocking chooseBlocking(const CpuDescription &cpu, const GemmSpec &s) {
   // Widening a weight vector (bf16: a zero-extension and a shift; FP8 more)
   // is what the multi-row kernel spends its non-FMA slots on, so each
   // widened vector serves as many rows as the registers allow, and x comes
-  // from L1 as the FMAs' memory operand. Measured with AVX2 (16 ymm):
-  // 6 x 1 runs at 75% of the FMA peak, 4 x 2 at 55%, 2 x 4 at 40%. With
-  // 32 registers there is room for 8 x 2.
+  // from L1 as the FMAs' memory operand (step() widens the weights first
+  // and then loads x row by row: x loaded first stays live across the
+  // columns and spills the accumulators). Measured with AVX2 (16 ymm, Zen
+  // 1, thread time): 6 x 2 at 89% of the FMA peak, 6 x 1 84%, 4 x 2 72%.
+  // With 32 registers there is room for 8 x 2.
   if (cpu.registers >= 32) {
     blocking.rows = 8;
     blocking.columns = swiglu ? 1 : 2;
   } else {
     blocking.rows = 6;
-    blocking.columns = 1;
+    // Two columns halve the loads of x per FMA: with k = 2048 six rows of
+    // x (48 KiB) stream from L2, and 6 x 1 runs at 72% of the FMA peak
+    // where 6 x 2 runs at 88% (k = 1024: 84% and 89%). SwiGLU's two
+    // weights already give each x two FMAs; FP8's widening needs the
+    // registers.
+    blocking.columns = swiglu || s.weight.isFP8() ? 1 : 2;
   }
   // One row meets each weight once: the GEMV's many weight rows in flight
   // keep the memory busy (eight streams), and its accumulators fit.
   blocking.singleRowColumns = swiglu && cpu.registers < 32 ? 4 : 8;
+  // One register for x, one to spare.
+  blocking.registers = cpu.registers - 2;
   return blocking;
 }
 
@@ -250,26 +275,45 @@ SmallVector<Value> GemmEmitter::step(const Rows &rows, ArrayRef<Value> cols,
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
   const int64_t mr = rows.x.size(), nr = cols.size(), nw = weights.size();
-  SmallVector<SmallVector<Value>> xs;
-  for (Value row : rows.x)
-    xs.push_back(loadX(row, k0, mask, xScale));
   SmallVector<Value> next(acc.begin(), acc.end());
-  for (int64_t wi = 0; wi < nw; ++wi) {
-    for (int64_t j = 0; j < nr; ++j) {
-      SmallVector<Value> w = loadWeight(wi, cols[j], k0, mask);
-      if (singleRow && !mask) {
-        // The micro-kernel's next columns, one tile ahead in memory.
-        Value ahead = kb.min(kb.add(cols[j], kb.index(nr)), kb.index(s.n - 1));
-        memref::PrefetchOp::create(b, loc, weights[wi], ValueRange{ahead, k0},
-                                   /*isWrite=*/false, /*localityHint=*/3,
-                                   /*isDataCache=*/true);
-      }
-      for (int64_t i = 0; i < mr; ++i) {
-        int64_t slot = (i * nr + j) * nw + wi;
-        for (auto [xPart, wPart] : llvm::zip_equal(xs[i], w))
-          next[slot] = kb.fma(xPart, wPart, next[slot]);
-      }
+  auto loadWeights = [&](int64_t wi, int64_t j) {
+    if (singleRow && !mask) {
+      // The micro-kernel's next columns, one tile ahead in memory.
+      Value ahead = kb.min(kb.add(cols[j], kb.index(nr)), kb.index(s.n - 1));
+      memref::PrefetchOp::create(b, loc, weights[wi], ValueRange{ahead, k0},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
     }
+    return loadWeight(wi, cols[j], k0, mask);
+  };
+  auto fmas = [&](int64_t i, ArrayRef<Value> xs, int64_t j, int64_t wi,
+                  ArrayRef<Value> w) {
+    int64_t slot = (i * nr + j) * nw + wi;
+    for (auto [xPart, wPart] : llvm::zip_equal(xs, w))
+      next[slot] = kb.fma(xPart, wPart, next[slot]);
+  };
+  if (mr == 1) {
+    // One row: its x once, then each column's weights used and dropped
+    // (the 1-row kernel's many columns of widened pairs would not fit).
+    SmallVector<Value> xs = loadX(rows.x[0], k0, mask, xScale);
+    for (int64_t wi = 0; wi < nw; ++wi)
+      for (int64_t j = 0; j < nr; ++j)
+        fmas(0, xs, j, wi, loadWeights(wi, j));
+    return next;
+  }
+  // Several rows: the weights first, then row by row its x and FMAs, so
+  // that x is live for one row's FMAs only (loaded before the weights,
+  // LLVM keeps every row's x in registers across the columns and spills
+  // the accumulators).
+  SmallVector<SmallVector<Value>> w(nr * nw);
+  for (int64_t wi = 0; wi < nw; ++wi)
+    for (int64_t j = 0; j < nr; ++j)
+      w[j * nw + wi] = loadWeights(wi, j);
+  for (int64_t i = 0; i < mr; ++i) {
+    SmallVector<Value> xs = loadX(rows.x[i], k0, mask, xScale);
+    for (int64_t j = 0; j < nr; ++j)
+      for (int64_t wi = 0; wi < nw; ++wi)
+        fmas(i, xs, j, wi, w[j * nw + wi]);
   }
   return next;
 }
@@ -345,13 +389,13 @@ void GemmEmitter::micro(const Rows &rows, Value n0, int64_t nr, Value nEnd) {
       acc = block(kb.index(fullBlocks), rest, acc);
   }
 
+  SmallVector<Value> sums = kb.reduceAddEach(acc);
   for (int64_t i = 0; i < mr; ++i) {
     for (int64_t j = 0; j < nr; ++j) {
       int64_t slot = (i * nr + j) * nw;
-      Value value = kb.reduceAdd(acc[slot]);
+      Value value = sums[slot];
       if (s.swiglu)
-        value = arith::MulFOp::create(b, loc, kb.silu(value),
-                                      kb.reduceAdd(acc[slot + 1]));
+        value = arith::MulFOp::create(b, loc, kb.silu(value), sums[slot + 1]);
       if (!rows.scale.empty())
         value = arith::MulFOp::create(b, loc, value, rows.scale[i]);
       Value col = kb.add(n0, kb.index(j));
@@ -376,8 +420,26 @@ void GemmEmitter::rowLoop(Value begin, Value end, Value n0, Value nEnd,
       micro(rows, nb, blocking.columns, nEnd);
     });
   });
-  kb.forLoop(fullEnd, end, kb.index(1), [&](Value i) {
-    Rows rows = rowsAt({i});
+  // 2 <= r < MR rows left: one r-row micro-kernel, more columns at a time;
+  // one row left: the 1-row kernel.
+  Value left = kb.sub(end, fullEnd);
+  auto leftIs = [&](int64_t r) {
+    return arith::CmpIOp::create(kb.builder(), kb.getLoc(),
+                                 arith::CmpIPredicate::eq, left, kb.index(r));
+  };
+  for (int64_t r = 2; r < mr; ++r) {
+    kb.ifThen(leftIs(r), [&] {
+      SmallVector<Value> entries;
+      for (int64_t i = 0; i < r; ++i)
+        entries.push_back(kb.add(fullEnd, kb.index(i)));
+      Rows rows = rowsAt(entries);
+      const int64_t nr = blocking.columnsFor(r, weights.size());
+      kb.forLoop(n0, nEnd, kb.index(nr),
+                 [&](Value nb) { micro(rows, nb, nr, nEnd); });
+    });
+  }
+  kb.ifThen(leftIs(1), [&] {
+    Rows rows = rowsAt({fullEnd});
     singleRow = true;
     kb.forLoop(n0, nEnd, kb.index(blocking.singleRowColumns), [&](Value nb) {
       micro(rows, nb, blocking.singleRowColumns, nEnd);

@@ -98,6 +98,9 @@ Value KernelBuilder::rem(Value x, Value y) {
 Value KernelBuilder::min(Value x, Value y) {
   return arith::MinUIOp::create(b, loc, x, y);
 }
+Value KernelBuilder::max(Value x, Value y) {
+  return arith::MaxUIOp::create(b, loc, x, y);
+}
 Value KernelBuilder::lt(Value x, Value y) {
   return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
 }
@@ -144,6 +147,17 @@ void KernelBuilder::ifThen(Value condition, const std::function<void()> &then) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(op.thenBlock()->getTerminator());
   then();
+}
+
+void KernelBuilder::ifThenElse(Value condition,
+                               const std::function<void()> &then,
+                               const std::function<void()> &otherwise) {
+  auto op = scf::IfOp::create(b, loc, condition, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op.thenBlock()->getTerminator());
+  then();
+  b.setInsertionPoint(op.elseBlock()->getTerminator());
+  otherwise();
 }
 
 //===----------------------------------------------------------------------===//
@@ -283,13 +297,64 @@ void KernelBuilder::storeF32(Value vector, Value memref, ValueRange indices,
 }
 
 Value KernelBuilder::fma(Value x, Value y, Value acc) {
+  // vector.fma becomes llvm.fmuladd: fused where the CPU can. A scalar one
+  // is a contractable multiply-add rather than math.fma, whose llvm.fma is
+  // a call to fmaf where the CPU has no FMA (--cpu=x86-64-v2).
   if (isa<VectorType>(x.getType()))
     return vector::FMAOp::create(b, loc, x, y, acc);
-  return math::FmaOp::create(b, loc, x, y, acc);
+  auto contract = arith::FastMathFlags::contract;
+  Value product = arith::MulFOp::create(b, loc, x, y, contract);
+  return arith::AddFOp::create(b, loc, product, acc, contract);
 }
 
 Value KernelBuilder::reduceAdd(Value vector) {
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, vector);
+}
+
+SmallVector<Value> KernelBuilder::reduceAddPacked(ValueRange vectors) {
+  SmallVector<Value> packed;
+  if (vectors.empty())
+    return packed;
+  const int64_t width = cast<VectorType>(vectors[0].getType()).getNumElements();
+  for (size_t first = 0; first < vectors.size(); first += width) {
+    SmallVector<Value> level(
+        vectors.begin() + first,
+        vectors.begin() + std::min<size_t>(first + width, vectors.size()));
+    // Each vector of `level` holds width / part segments of `part` partial
+    // sums, one segment per input vector, in order.
+    for (int64_t part = width; part > 1; part /= 2) {
+      const int64_t half = part / 2;
+      SmallVector<Value> next;
+      for (size_t i = 0; i < level.size(); i += 2) {
+        Value a = level[i], c = i + 1 < level.size() ? level[i + 1] : a;
+        SmallVector<int64_t> low, high;
+        for (int64_t source : {int64_t(0), width})
+          for (int64_t segment = 0; segment < width; segment += part)
+            for (int64_t e = 0; e < half; ++e) {
+              low.push_back(source + segment + e);
+              high.push_back(source + segment + half + e);
+            }
+        next.push_back(arith::AddFOp::create(
+            b, loc, vector::ShuffleOp::create(b, loc, a, c, low),
+            vector::ShuffleOp::create(b, loc, a, c, high)));
+      }
+      level = std::move(next);
+    }
+    packed.push_back(level[0]);
+  }
+  return packed;
+}
+
+SmallVector<Value> KernelBuilder::reduceAddEach(ValueRange vectors) {
+  SmallVector<Value> sums;
+  if (vectors.empty())
+    return sums;
+  const int64_t width = cast<VectorType>(vectors[0].getType()).getNumElements();
+  SmallVector<Value> packed = reduceAddPacked(vectors);
+  for (size_t i = 0; i < vectors.size(); ++i)
+    sums.push_back(vector::ExtractOp::create(b, loc, packed[i / width],
+                                             int64_t(i % width)));
+  return sums;
 }
 
 Value KernelBuilder::reduceMax(Value vector) {

@@ -62,6 +62,7 @@ public:
   mlir::Value div(mlir::Value a, mlir::Value b); // unsigned index division
   mlir::Value rem(mlir::Value a, mlir::Value b);
   mlir::Value min(mlir::Value a, mlir::Value b);
+  mlir::Value max(mlir::Value a, mlir::Value b); // unsigned
   mlir::Value lt(mlir::Value a, mlir::Value b); // unsigned index compare
   /// An i32 loaded from memory, as an index.
   mlir::Value loadIndex(mlir::Value memref, mlir::ValueRange indices);
@@ -78,6 +79,8 @@ public:
                                          mlir::ValueRange init,
                                          const CarriedBody &body);
   void ifThen(mlir::Value condition, const std::function<void()> &then);
+  void ifThenElse(mlir::Value condition, const std::function<void()> &then,
+                  const std::function<void()> &otherwise);
 
   // -- Vectors ---------------------------------------------------------------
   mlir::VectorType vectorType(int64_t width,
@@ -98,6 +101,13 @@ public:
   mlir::Value mask(int64_t width, int64_t count);
   mlir::Value fma(mlir::Value a, mlir::Value b, mlir::Value acc);
   mlir::Value reduceAdd(mlir::Value vector);
+  /// The sums of several vectors of one width W: groups of up to W become
+  /// one vector of their sums in order (a tree of shuffles and adds, each
+  /// level halving every vector's partial sums and pairing vectors, about
+  /// 3 ops per sum instead of a reduction's log2(W) shuffle-add pairs).
+  llvm::SmallVector<mlir::Value> reduceAddPacked(mlir::ValueRange vectors);
+  /// The same as scalars.
+  llvm::SmallVector<mlir::Value> reduceAddEach(mlir::ValueRange vectors);
   mlir::Value reduceMax(mlir::Value vector);
   /// e^x of an f32 scalar or vector.
   mlir::Value exp(mlir::Value x);

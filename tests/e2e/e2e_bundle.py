@@ -5,6 +5,8 @@ weights, inspects it, and hands lathe-run a damaged one.
 usage: e2e_bundle.py --build-dir DIR [--keep DIR]
 
 With the tiny V3-shaped checkpoint (tests/models):
+  - a bundle compiled for a baseline x86-64 (--cpu=x86-64-v2: no AVX, no
+    FMA) generates the same tokens;
   - a bundle moved to another directory together with its checkpoint still
     generates the same tokens; moved without it, lathe-run names the
     missing weight file;
@@ -108,6 +110,18 @@ def main(argv):
             shutil.copy(bundle + ".p.npy", bad + ".p.npy")
             check_clean_error(tools, bad, what)
         print(f"  {len(cases)} damaged bundles tried")
+
+        # A bundle for a baseline x86-64 CPU (SSE4.2, no AVX, no FMA) runs
+        # anywhere: no libm call where FMA is missing, the same tokens.
+        print("portable CPU code")
+        portable = os.path.join(home, "portable.lathe")
+        run([tools["lathe-compile"], ckpt, "--target=cpu", "--cpu=x86-64-v2", "-o",
+             portable, "--quiet"])
+        again = os.path.join(work, "portable.npy")
+        generate(tools, portable, prompt, again)
+        check(np.array_equal(np.load(again), expected),
+              "the --cpu=x86-64-v2 bundle generates other tokens")
+        os.remove(portable)
 
         print("relocation")
         moved = os.path.join(work, "elsewhere", "deeper")

@@ -2,7 +2,8 @@
 //
 // y = x · Wᵀ with W as stored (f32, f16, bf16, FP8 e4m3 with 128x128 block
 // scales, partial edge blocks included), over row counts that exercise the
-// 4-row and 1-row micro-kernels and dims that are not multiples of 16;
+// MR-row micro-kernel, the r-row one of every leftover r (2 <= r < MR, for
+// MR = 6 and 8) and the 1-row one, and dims that are not multiples of 16;
 // SwiGLU; grouped rows (MoE experts) with empty experts, xRowDiv = topk and
 // per-row weights. Errors are bounded relative to sum |x_k w_k|, the size
 // of what float32 accumulation can lose.
@@ -184,7 +185,7 @@ protected:
   KernelHarness harness;
 };
 
-const std::vector<int64_t> kRowCounts = {1, 3, 4, 5, 33, 64};
+const std::vector<int64_t> kRowCounts = {1, 2, 3, 4, 5, 6, 7, 33, 64};
 
 TEST_P(GemmTest, F32) { runDirect(40, 64, StoredType::F32, false, kRowCounts, 1); }
 

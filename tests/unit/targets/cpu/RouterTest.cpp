@@ -28,6 +28,14 @@ struct TopkCase {
   double scaling;
 };
 
+/// "e64k6g8_sigmoid_bias", for test names and messages.
+std::string caseName(const TopkCase &c) {
+  return "e" + std::to_string(c.experts) + "k" + std::to_string(c.topk) + "g" +
+         std::to_string(c.groups) + (c.sigmoid ? "_sigmoid" : "_softmax") +
+         (c.bias ? "_bias" : "");
+}
+void PrintTo(const TopkCase &c, std::ostream *os) { *os << caseName(c); }
+
 /// Indices of the k largest, largest first, ties to the lower index.
 std::vector<int64_t> topIndices(const std::vector<double> &scores, int64_t k) {
   std::vector<int64_t> order(scores.size());
@@ -146,7 +154,8 @@ INSTANTIATE_TEST_SUITE_P(
         // Softmax renormalized, one expert per token.
         TopkCase{8, 1, 1, 1, false, true, false, 1.5},
         // Groups of one expert.
-        TopkCase{8, 3, 8, 4, true, true, true, 1.0}));
+        TopkCase{8, 3, 8, 4, true, true, true, 1.0}),
+    [](const auto &info) { return caseName(info.param); });
 
 class PermuteTest : public ::testing::Test {
 protected:
