@@ -93,6 +93,11 @@ private:
   }
   void mla(MLAOp op);
   void moe(MoEOp op);
+  /// The gate GEMM of a router (its top-k is not counted).
+  void router(PartCost &cost, Value weight, Value bias);
+  /// `topK` of `numExperts` SwiGLU experts per token.
+  void routedExperts(PartCost &cost, int64_t numExperts, int64_t topK,
+                     Value gate, Value up, Value down);
 
   const double P, C;
   std::map<int64_t, PartCost> byPart;
@@ -156,32 +161,38 @@ void Counter::mla(MLAOp op) {
   cost.decode.cacheBytes += (C + 1) * row + row;
 }
 
+void Counter::router(PartCost &cost, Value weight, Value bias) {
+  SmallVector<Value> weights = {weight};
+  if (bias)
+    weights.push_back(bias);
+  perToken(cost, projection(weight), bytesOf(weights));
+}
+
+void Counter::routedExperts(PartCost &cost, int64_t numExperts, int64_t topK,
+                            Value gate, Value up, Value down) {
+  const double experts = numExperts, topk = topK;
+  const double flops = projection(gate) + projection(up) + projection(down);
+  // An FP8 expert's block scales are under 0.01% of its bytes: not counted.
+  const double bytes = bytesOf(gate) + bytesOf(up) + bytesOf(down);
+  cost.prefill.flops += P * topk * flops;
+  cost.decode.flops += topk * flops;
+  // Distinct experts among P·top_k uniform picks.
+  const double touched = experts * (1.0 - std::pow(1.0 - topk / experts, P));
+  cost.prefill.weightBytes += touched * bytes;
+  cost.decode.weightBytes += topk * bytes;
+}
+
 void Counter::moe(MoEOp op) {
   PartCost &cost = part(op);
-  const double experts = op.getNumExperts(), topk = op.getTopK();
-  Value gate = op.getExpertGate()[0], up = op.getExpertUp()[0],
-        down = op.getExpertDown()[0];
-  const double expertFlops = projection(gate) + projection(up) +
-                             projection(down);
-  // An FP8 expert's block scales are under 0.01% of its bytes: not counted.
-  const double expertBytes = bytesOf(gate) + bytesOf(up) + bytesOf(down);
-  double flops = projection(op.getRouterWeight()) + topk * expertFlops;
-  double bytes = bytesOf(op.getRouterWeight());
-  if (Value bias = op.getCorrectionBias())
-    bytes += bytesOf(bias);
-  if (Value sharedGate = op.getSharedGate()) {
-    flops += projection(sharedGate) + projection(op.getSharedUp()) +
-             projection(op.getSharedDown());
-    bytes += bytesOf(ValueRange{sharedGate, op.getSharedUp(),
-                                op.getSharedDown()});
-  }
-  cost.prefill.flops += P * flops;
-  cost.decode.flops += flops;
-  // Distinct experts among P·top_k uniform picks.
-  const double touched =
-      experts * (1.0 - std::pow(1.0 - topk / experts, P));
-  cost.prefill.weightBytes += bytes + touched * expertBytes;
-  cost.decode.weightBytes += bytes + topk * expertBytes;
+  router(cost, op.getRouterWeight(), op.getCorrectionBias());
+  routedExperts(cost, op.getNumExperts(), op.getTopK(), op.getExpertGate()[0],
+                op.getExpertUp()[0], op.getExpertDown()[0]);
+  if (Value sharedGate = op.getSharedGate())
+    perToken(cost,
+             projection(sharedGate) + projection(op.getSharedUp()) +
+                 projection(op.getSharedDown()),
+             bytesOf(ValueRange{sharedGate, op.getSharedUp(),
+                                op.getSharedDown()}));
 }
 
 LogicalResult Counter::add(Operation *op) {
@@ -234,6 +245,20 @@ LogicalResult Counter::add(Operation *op) {
       })
       .Case<MoEOp>([&](MoEOp moe) {
         this->moe(moe);
+        return success();
+      })
+      .Case<MoERouterOp>([&](MoERouterOp op) {
+        router(part(op), op.getRouterWeight(), op.getCorrectionBias());
+        return success();
+      })
+      .Case<MoEDispatchOp>([](MoEDispatchOp) { return success(); })
+      .Case<MoEExpertsOp>([&](MoEExpertsOp op) {
+        routedExperts(part(op), op.getNumExperts(),
+                      cast<ShapedType>(op.getWeights().getType())
+                          .getShape()
+                          .back(),
+                      op.getExpertGate()[0], op.getExpertUp()[0],
+                      op.getExpertDown()[0]);
         return success();
       })
       .Case<LMHeadOp>([&](LMHeadOp head) {

@@ -269,6 +269,12 @@ void GraphWriter::function(func::FuncOp func) {
       label += formatv(" ({0} experts, top {1})", moe.getNumExperts(),
                        moe.getTopK())
                    .str();
+    if (auto router = dyn_cast<MoERouterOp>(op))
+      label += formatv(" ({0} experts, top {1})", router.getNumExperts(),
+                       router.getTopK())
+                   .str();
+    if (auto experts = dyn_cast<MoEExpertsOp>(op))
+      label += formatv(" ({0} experts)", experts.getNumExperts()).str();
     if (op.getNumResults() == 1)
       label += "\n" + shortType(op.getResult(0).getType());
     std::string node = opNode(&op, label);

@@ -107,6 +107,9 @@ private:
   LogicalResult lowerMLP(MLPOp op);
   LogicalResult lowerMLA(MLAOp op);
   LogicalResult lowerMoE(MoEOp op);
+  LogicalResult lowerMoERouter(MoERouterOp op);
+  LogicalResult lowerMoEDispatch(MoEDispatchOp op);
+  LogicalResult lowerMoEExperts(MoEExpertsOp op);
   LogicalResult lowerLastPosition(tensor::ExtractSliceOp op);
   LogicalResult lowerLMHead(LMHeadOp op);
   void planArena();
@@ -138,6 +141,32 @@ private:
                            Value down, const DenseMap<Value, Value> &scales,
                            std::optional<ArrayRef<int64_t>> block,
                            std::optional<Buffer> into = std::nullopt);
+  // -- MoE -----------------------------------------------------------------
+  /// The routed experts of a lathe.moe or lathe.moe_experts, dispatched.
+  struct RoutedExperts {
+    ValueRange gate, up, down;
+    DenseMap<Value, Value> scales;
+    std::optional<ArrayRef<int64_t>> block;
+    Buffer offsets, order;
+    int64_t topk;
+  };
+  /// Token-expert pairs of `ids` [rows, topk] grouped by expert: (offsets,
+  /// order); a null offsets memref if the launch failed.
+  std::pair<Buffer, Buffer> dispatch(Location loc, const Buffer &ids,
+                                     int64_t experts);
+  /// silu(x · G_eᵀ) * (x · U_eᵀ) for every pair, in pair order.
+  FailureOr<Buffer> expertsUp(Location loc, const Buffer &x,
+                              const RoutedExperts &experts);
+  /// The down projection's grouped GEMM and its buffers up to the row
+  /// weights (the output, and for the fused form the init, follow).
+  GemmSpec expertsDownSpec(const RoutedExperts &experts, int64_t hidden);
+  SmallVector<Value> expertsDownBuffers(const RoutedExperts &experts,
+                                        const Buffer &inter,
+                                        const Buffer &routing);
+  /// The table of the scales of `graphWeights`.
+  Value scaleTable(ValueRange graphWeights,
+                   const DenseMap<Value, Value> &scales);
+
   FailureOr<Buffer> rmsNorm(Location loc, const Buffer &x, Value graphWeight,
                             double eps, std::optional<Buffer> into);
 
@@ -296,7 +325,7 @@ DenseMap<Value, Value> EntryLowering::scalesOf(ArrayRef<Value> weightOperands,
   size_t next = 0;
   for (Value w : weightOperands) {
     Type element = cast<ShapedType>(w.getType()).getElementType();
-    if (isa<Float8E4M3FNType, Float8E5M2Type>(element) && next < scales.size())
+    if (isFP8(element) && next < scales.size())
       result[w] = scales[next++];
   }
   return result;
@@ -564,14 +593,99 @@ LogicalResult EntryLowering::lowerMLA(MLAOp op) {
   return success();
 }
 
+/// The routing of a lathe.moe or a lathe.moe_router.
+template <typename RouterOp>
+static MoETopkSpec routerSpec(RouterOp op) {
+  MoETopkSpec spec;
+  spec.experts = op.getNumExperts();
+  spec.topk = op.getTopK();
+  spec.groups = op.getNGroup();
+  spec.topkGroups = op.getTopkGroup();
+  spec.sigmoid = op.getScoring() == ScoringFunc::sigmoid;
+  spec.renormalize = op.getNormTopkProb();
+  spec.scaling = op.getRoutedScalingFactor().convertToDouble();
+  if (Value bias = op.getCorrectionBias())
+    spec.biasType = cast<ShapedType>(bias.getType()).getElementType();
+  return spec;
+}
+
+std::pair<Buffer, Buffer> EntryLowering::dispatch(Location loc,
+                                                  const Buffer &ids,
+                                                  int64_t experts) {
+  Rows pairs = product({ids.rows, ids.maxRows}, ids.width);
+  Buffer offsets = arena({one, 1}, experts + 1, i32);
+  Buffer order = arena(pairs, 1, i32);
+  if (failed(launch(loc, MoEPermuteSpec{experts},
+                    {ids.memref, offsets.memref, order.memref}, {pairs.value})))
+    return {};
+  return {offsets, order};
+}
+
+FailureOr<Buffer> EntryLowering::expertsUp(Location loc, const Buffer &x,
+                                           const RoutedExperts &experts) {
+  GemmSpec up;
+  ArrayRef<int64_t> gateShape =
+      cast<ShapedType>(experts.gate[0].getType()).getShape();
+  up.n = gateShape[0];
+  up.k = gateShape[1];
+  up.weight = format(experts.gate[0], experts.block);
+  up.swiglu = true;
+  up.grouped = true;
+  up.experts = experts.gate.size();
+  up.xRowDiv = experts.topk;
+  Buffer inter = arena({experts.order.rows, experts.order.maxRows}, up.n);
+  SmallVector<Value> buffers = {x.memref};
+  for (ValueRange ws : {experts.gate, experts.up}) {
+    buffers.push_back(weightTable(ws));
+    if (up.weight.block)
+      buffers.push_back(scaleTable(ws, experts.scales));
+  }
+  buffers.append({experts.offsets.memref, experts.order.memref, inter.memref});
+  if (failed(launch(loc, up, buffers, {x.rows, experts.order.rows})))
+    return failure();
+  return inter;
+}
+
+GemmSpec EntryLowering::expertsDownSpec(const RoutedExperts &experts,
+                                        int64_t hidden) {
+  GemmSpec down;
+  down.n = hidden;
+  down.k = cast<ShapedType>(experts.down[0].getType()).getDimSize(1);
+  down.weight = format(experts.down[0], experts.block);
+  down.grouped = true;
+  down.experts = experts.down.size();
+  down.rowScale = true;
+  return down;
+}
+
+SmallVector<Value> EntryLowering::expertsDownBuffers(
+    const RoutedExperts &experts, const Buffer &inter, const Buffer &routing) {
+  SmallVector<Value> buffers = {inter.memref, weightTable(experts.down)};
+  if (format(experts.down[0], experts.block).block)
+    buffers.push_back(scaleTable(experts.down, experts.scales));
+  buffers.append({experts.offsets.memref, experts.order.memref,
+                  routing.memref});
+  return buffers;
+}
+
+Value EntryLowering::scaleTable(ValueRange graphWeights,
+                                const DenseMap<Value, Value> &scales) {
+  SmallVector<Value> entries;
+  for (Value w : graphWeights)
+    entries.push_back(scales.lookup(w));
+  return weightTable(entries);
+}
+
 LogicalResult EntryLowering::lowerMoE(MoEOp op) {
+  // Unfused (lathe-fuse-moe-routing skipped): the router's GEMM and top-k,
+  // the permutation, the grouped GEMMs writing one row per pair, then a
+  // combine that sums each token's pairs and the shared experts.
   FailureOr<Buffer> x = activation(op, op.getInput());
   if (failed(x))
     return failure();
   Location loc = op.getLoc();
   const int64_t experts = op.getNumExperts(), topk = op.getTopK(),
                 hidden = x->width;
-  std::optional<ArrayRef<int64_t>> block = op.getBlockSize();
   SmallVector<Value> weightOperands;
   llvm::append_range(weightOperands, op.getExpertGate());
   llvm::append_range(weightOperands, op.getExpertUp());
@@ -583,89 +697,40 @@ LogicalResult EntryLowering::lowerMoE(MoEOp op) {
   DenseMap<Value, Value> scales = scalesOf(weightOperands, op.getScales());
   Rows rows{x->rows, x->maxRows};
 
-  // Router: gate logits, then scores, group-limited top-k and weights.
   FailureOr<Buffer> routerLogits =
       gemm(loc, *x, op.getRouterWeight(), format(op.getRouterWeight(), {}),
            Value());
   if (failed(routerLogits))
     return failure();
   Buffer ids = arena(rows, topk, i32), routing = arena(rows, topk);
-  MoETopkSpec topkSpec;
-  topkSpec.experts = experts;
-  topkSpec.topk = topk;
-  topkSpec.groups = op.getNGroup();
-  topkSpec.topkGroups = op.getTopkGroup();
-  topkSpec.sigmoid = op.getScoring() == ScoringFunc::sigmoid;
-  topkSpec.renormalize = op.getNormTopkProb();
-  topkSpec.scaling = op.getRoutedScalingFactor().convertToDouble();
+  MoETopkSpec topkSpec = routerSpec(op);
   SmallVector<Value> topkBuffers = {routerLogits->memref};
-  if (Value bias = op.getCorrectionBias()) {
-    topkSpec.biasType = cast<ShapedType>(bias.getType()).getElementType();
+  if (Value bias = op.getCorrectionBias())
     topkBuffers.push_back(weight(bias));
-  }
   topkBuffers.append({ids.memref, routing.memref});
   if (failed(launch(loc, topkSpec, topkBuffers, {x->rows})))
     return failure();
 
-  // Token-expert pairs p = m * topk + j, grouped by expert.
-  Rows pairs = product(rows, topk);
-  Buffer offsets = arena({one, 1}, experts + 1, i32);
-  Buffer order = arena(pairs, 1, i32);
-  if (failed(launch(loc, MoEPermuteSpec{experts},
-                    {ids.memref, offsets.memref, order.memref}, {pairs.value})))
+  auto [offsets, order] = dispatch(loc, ids, experts);
+  if (!offsets.memref)
+    return failure();
+  RoutedExperts routed{op.getExpertGate(), op.getExpertUp(),
+                       op.getExpertDown(), scales, op.getBlockSize(),
+                       offsets, order, topk};
+  FailureOr<Buffer> inter = expertsUp(loc, *x, routed);
+  if (failed(inter))
+    return failure();
+  Buffer expertOut = arena({order.rows, order.maxRows}, hidden);
+  SmallVector<Value> downBuffers = expertsDownBuffers(routed, *inter, routing);
+  downBuffers.push_back(expertOut.memref);
+  if (failed(launch(loc, expertsDownSpec(routed, hidden), downBuffers,
+                    {order.rows, order.rows})))
     return failure();
 
-  // Routed experts: up (SwiGLU) for each pair, then down scaled by the
-  // pair's routing weight.
-  auto table = [&](ValueRange ws) { return weightTable(ws); };
-  auto scaleTable = [&](ValueRange ws) {
-    SmallVector<Value> s;
-    for (Value w : ws)
-      s.push_back(scales.lookup(w));
-    return weightTable(s);
-  };
-  ArrayRef<int64_t> gateShape =
-      cast<ShapedType>(op.getExpertGate()[0].getType()).getShape();
-  GemmSpec up;
-  up.n = gateShape[0];
-  up.k = gateShape[1];
-  up.weight = format(op.getExpertGate()[0], block);
-  up.swiglu = true;
-  up.grouped = true;
-  up.experts = experts;
-  up.xRowDiv = topk;
-  Buffer inter = arena(pairs, up.n);
-  SmallVector<Value> upBuffers = {x->memref};
-  for (OperandRange ws : {op.getExpertGate(), op.getExpertUp()}) {
-    upBuffers.push_back(table(ws));
-    if (up.weight.block)
-      upBuffers.push_back(scaleTable(ws));
-  }
-  upBuffers.append({offsets.memref, order.memref, inter.memref});
-  if (failed(launch(loc, up, upBuffers, {x->rows, pairs.value})))
-    return failure();
-
-  GemmSpec down;
-  down.n = hidden;
-  down.k = up.n;
-  down.weight = format(op.getExpertDown()[0], block);
-  down.grouped = true;
-  down.experts = experts;
-  down.rowScale = true;
-  Buffer expertOut = arena(pairs, hidden);
-  SmallVector<Value> downBuffers = {inter.memref, table(op.getExpertDown())};
-  if (down.weight.block)
-    downBuffers.push_back(scaleTable(op.getExpertDown()));
-  downBuffers.append({offsets.memref, order.memref, routing.memref,
-                      expertOut.memref});
-  if (failed(launch(loc, down, downBuffers, {pairs.value, pairs.value})))
-    return failure();
-
-  // Shared experts, then the sum.
   std::optional<Buffer> shared;
   if (op.getSharedGate()) {
     FailureOr<Buffer> s = swiglu(loc, *x, op.getSharedGate(), op.getSharedUp(),
-                                 op.getSharedDown(), scales, block);
+                                 op.getSharedDown(), scales, op.getBlockSize());
     if (failed(s))
       return failure();
     shared = *s;
@@ -677,6 +742,92 @@ LogicalResult EntryLowering::lowerMoE(MoEOp op) {
   combineBuffers.push_back(out.memref);
   if (failed(launch(loc, MoECombineSpec{hidden, topk, shared.has_value()},
                     combineBuffers, {x->rows})))
+    return failure();
+  activations[op.getResult()] = out;
+  return success();
+}
+
+LogicalResult EntryLowering::lowerMoERouter(MoERouterOp op) {
+  FailureOr<Buffer> x = activation(op, op.getInput());
+  if (failed(x))
+    return failure();
+  Rows rows{x->rows, x->maxRows};
+  MoERouterSpec spec{x->width,
+                     cast<ShapedType>(op.getRouterWeight().getType())
+                         .getElementType(),
+                     routerSpec(op)};
+  Buffer ids = arena(rows, spec.topk.topk, i32);
+  Buffer routing = arena(rows, spec.topk.topk);
+  SmallVector<Value> buffers = {x->memref, weight(op.getRouterWeight())};
+  if (Value bias = op.getCorrectionBias())
+    buffers.push_back(weight(bias));
+  buffers.append({ids.memref, routing.memref});
+  if (failed(launch(op.getLoc(), spec, buffers, {x->rows})))
+    return failure();
+  activations[op.getIds()] = ids;
+  activations[op.getWeights()] = routing;
+  return success();
+}
+
+LogicalResult EntryLowering::lowerMoEDispatch(MoEDispatchOp op) {
+  if (op.getMTile() != 1)
+    return op.emitOpError()
+           << "has m_tile = " << op.getMTile()
+           << ", but the cpu target's grouped GEMM takes segments of any "
+              "length and pads none (m_tile = 1)";
+  FailureOr<Buffer> ids = activation(op, op.getIds());
+  if (failed(ids))
+    return failure();
+  auto [offsets, order] = dispatch(op.getLoc(), *ids, op.getNumExperts());
+  if (!offsets.memref)
+    return failure();
+  activations[op.getOffsets()] = offsets;
+  activations[op.getOrder()] = order;
+  return success();
+}
+
+LogicalResult EntryLowering::lowerMoEExperts(MoEExpertsOp op) {
+  FailureOr<Buffer> x = activation(op, op.getInput());
+  FailureOr<Buffer> routing = activation(op, op.getWeights());
+  FailureOr<Buffer> offsets = activation(op, op.getOffsets());
+  FailureOr<Buffer> order = activation(op, op.getOrder());
+  if (failed(x) || failed(routing) || failed(offsets) || failed(order))
+    return failure();
+  std::optional<Buffer> init;
+  if (Value acc = op.getAccumulate()) {
+    FailureOr<Buffer> a = activation(op, acc);
+    if (failed(a))
+      return failure();
+    init = *a;
+  }
+  Location loc = op.getLoc();
+  SmallVector<Value> weightOperands;
+  for (OperandRange ws :
+       {op.getExpertGate(), op.getExpertUp(), op.getExpertDown()})
+    llvm::append_range(weightOperands, ws);
+  RoutedExperts routed{op.getExpertGate(),
+                       op.getExpertUp(),
+                       op.getExpertDown(),
+                       scalesOf(weightOperands, op.getScales()),
+                       op.getBlockSize(),
+                       *offsets,
+                       *order,
+                       routing->width};
+  FailureOr<Buffer> inter = expertsUp(loc, *x, routed);
+  if (failed(inter))
+    return failure();
+  // Down, times the routing weight, added into token order on top of the
+  // shared experts' output.
+  GemmSpec down = expertsDownSpec(routed, x->width);
+  down.scatterAdd = true;
+  down.yRowDiv = routed.topk;
+  down.init = init.has_value();
+  Buffer out = result(op.getResult(), {x->rows, x->maxRows}, x->width);
+  SmallVector<Value> buffers = expertsDownBuffers(routed, *inter, *routing);
+  if (init)
+    buffers.push_back(init->memref);
+  buffers.push_back(out.memref);
+  if (failed(launch(loc, down, buffers, {order->rows, order->rows})))
     return failure();
   activations[op.getResult()] = out;
   return success();
@@ -727,6 +878,9 @@ LogicalResult EntryLowering::lower(Operation *op) {
       .Case<MLPOp>([&](auto op) { return lowerMLP(op); })
       .Case<MLAOp>([&](auto op) { return lowerMLA(op); })
       .Case<MoEOp>([&](auto op) { return lowerMoE(op); })
+      .Case<MoERouterOp>([&](auto op) { return lowerMoERouter(op); })
+      .Case<MoEDispatchOp>([&](auto op) { return lowerMoEDispatch(op); })
+      .Case<MoEExpertsOp>([&](auto op) { return lowerMoEExperts(op); })
       .Case<LMHeadOp>([&](auto op) { return lowerLMHead(op); })
       .Case<tensor::ExtractSliceOp>(
           [&](auto op) { return lowerLastPosition(op); })

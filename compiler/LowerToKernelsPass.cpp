@@ -54,8 +54,18 @@ struct LowerToKernelsPass
 
 } // namespace
 
+ArrayRef<StringRef> lathe::optionalGraphPasses() {
+  static const StringRef passes[] = {"lathe-fuse-moe-routing"};
+  return passes;
+}
+
 void lathe::buildOptimizedPhase(OpPassManager &pm,
                                 const OptimizedPhaseOptions &options) {
+  auto skipped = [&](StringRef pass) {
+    return llvm::is_contained(options.skip, pass);
+  };
+  if (!skipped("lathe-fuse-moe-routing"))
+    pm.addPass(createFuseMoERouting());
   SpecializeEntriesOptions specialize;
   specialize.maxBatch = options.maxBatch;
   specialize.maxSeqLen = options.maxSeqLen;

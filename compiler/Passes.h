@@ -30,6 +30,10 @@ struct OptimizedPhaseOptions
       llvm::cl::desc("Longest sequence per row; 0 for min(4096, "
                      "max_position_embeddings)"),
       llvm::cl::init(0)};
+  ListOption<std::string> skip{
+      *this, "skip",
+      llvm::cl::desc("Optional graph passes not to run (see "
+                     "optionalGraphPasses)")};
 };
 struct KernelsPhaseOptions
     : public mlir::PassPipelineOptions<KernelsPhaseOptions> {
@@ -40,6 +44,10 @@ struct KernelsPhaseOptions
       llvm::cl::desc("For the cpu target: an LLVM CPU name, or native"),
       llvm::cl::init("native")};
 };
+
+/// The graph passes of phase optimized that may be skipped (to compare a
+/// model with and without them): lathe-fuse-moe-routing.
+llvm::ArrayRef<llvm::StringRef> optionalGraphPasses();
 
 /// The passes of each phase step, for lathe-compile and lathe-opt alike.
 void buildOptimizedPhase(mlir::OpPassManager &pm,

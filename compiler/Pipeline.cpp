@@ -135,10 +135,12 @@ llvm::Error Pipeline::emitCost(Phase phase) {
 }
 
 llvm::Error Pipeline::optimize() {
-  progress("phase optimized: prefill and decode entries over the KV cache");
+  progress("phase optimized: MoE routing fused; prefill and decode entries "
+           "over the KV cache");
   OptimizedPhaseOptions phase;
   phase.maxBatch = options.maxBatch;
   phase.maxSeqLen = options.maxSeqLen;
+  phase.skip = options.skipPasses;
   return runPasses(Phase::Optimized, [&](OpPassManager &pm) {
     buildOptimizedPhase(pm, phase);
   });

@@ -36,6 +36,8 @@ struct PipelineOptions {
   int64_t maxBatch = 8;
   /// 0: the smaller of 4096 and the model's max_position_embeddings.
   int64_t maxSeqLen = 0;
+  /// Graph passes of phase optimized not to run (optionalGraphPasses()).
+  std::vector<std::string> skipPasses;
   /// Where each phase's IR is written as NN-PHASE.mlir (00-input.mlir,
   /// 01-optimized.mlir, 02-kernels.mlir); empty for nowhere.
   std::string dumpDir;

@@ -41,4 +41,41 @@ def SpecializeEntries : Pass<"lathe-specialize-entries", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 
+def FuseMoERouting : Pass<"lathe-fuse-moe-routing"> {
+  let summary = "Rewrites lathe.moe into a fused router, a dispatch and "
+                "grouped expert GEMMs";
+  let description = [{
+    Every `lathe.moe` becomes
+
+    - `lathe.moe_router`: the gate GEMM, scoring (softmax or sigmoid), the
+      correction bias, the group-limited top-k, the gather of the unbiased
+      scores, renormalization and `routed_scaling_factor` in one op, giving
+      each token's expert ids and weights;
+    - `lathe.moe_dispatch`: the token-expert pairs grouped by expert, each
+      expert's segment padded to `m-tile` rows;
+    - the shared experts, when the model has them, as a `lathe.mlp` beside
+      the routed ones;
+    - `lathe.moe_experts`: the routed experts as two grouped GEMMs (gate and
+      up with SwiGLU in the epilogue; down with the routing weight and the
+      scatter-add back to token order in the epilogue), accumulating into
+      the shared experts' output.
+
+    The shared experts run beside the grouped GEMM, not inside it as
+    always-selected experts of weight 1: on the CPU target both forms run
+    the same micro-kernels over the same rows, and beside it their dense
+    GEMM splits the rows over workgroups where a grouped segment gives one
+    workgroup all of them (docs/performance.md has the measurement). The
+    shared experts' output is the down GEMM's starting value, so the
+    routed results are added to it with no separate combine.
+
+    Numerics are those of `lathe.moe`; a token's routed terms are summed in
+    expert order instead of selection order.
+  }];
+  let options = [
+    Option<"mTile", "m-tile", "int64_t", "1",
+           "Rows each expert's segment is padded to a multiple of (the "
+           "grouped GEMM's row tile; the CPU target's takes any count)">,
+  ];
+}
+
 #endif // LATHE_PASSES_TD

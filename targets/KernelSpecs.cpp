@@ -2,6 +2,8 @@
 
 #include "targets/KernelSpecs.h"
 
+#include "dialects/lathe/IR/LatheOps.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -12,9 +14,7 @@ using llvm::formatv;
 
 KernelTarget::~KernelTarget() = default;
 
-bool WeightFormat::isFP8() const {
-  return isa<Float8E4M3FNType, Float8E5M2Type>(elementType);
-}
+bool WeightFormat::isFP8() const { return lathe::isFP8(elementType); }
 
 static std::string typeMnemonic(Type type) {
   if (isa<Float8E4M3FNType>(type))
@@ -46,11 +46,15 @@ struct Namer {
   StringRef family(const RmsNormSpec &) { return "rms_norm"; }
   StringRef family(const AddSpec &) { return "add"; }
   StringRef family(const GatherLastSpec &) { return "gather"; }
-  StringRef family(const GemmSpec &) { return "gemm"; }
+  /// Grouped GEMMs are the MoE experts' (gate/up with SwiGLU, down).
+  StringRef family(const GemmSpec &s) {
+    return s.grouped ? "moe_experts" : "gemm";
+  }
   StringRef family(const RopeSpec &) { return "rope"; }
   StringRef family(const KVAppendSpec &) { return "kv_cache"; }
   StringRef family(const MLAAttentionSpec &) { return "mla_attention"; }
   StringRef family(const MoETopkSpec &) { return "moe_topk"; }
+  StringRef family(const MoERouterSpec &) { return "moe_router"; }
   StringRef family(const MoEPermuteSpec &) { return "moe_permute"; }
   StringRef family(const MoECombineSpec &) { return "moe_combine"; }
 
@@ -69,6 +73,8 @@ struct Namer {
     std::string text = s.swiglu ? "gemm_swiglu" : "gemm";
     if (s.grouped)
       text += formatv("_e{0}", s.experts).str();
+    if (s.scatterAdd)
+      text += "_scatter";
     return text + formatv("_n{0}_k{1}_{2}", s.n, s.k, s.weight.mnemonic()).str();
   }
   std::string summary(const RopeSpec &s) {
@@ -85,6 +91,11 @@ struct Namer {
     return formatv("moe_topk_e{0}_k{1}_{2}", s.experts, s.topk,
                    s.sigmoid ? "sigmoid" : "softmax");
   }
+  std::string summary(const MoERouterSpec &s) {
+    return formatv("moe_router_e{0}_k{1}_h{2}_{3}_{4}", s.topk.experts,
+                   s.topk.topk, s.hidden, typeMnemonic(s.gateType),
+                   s.topk.sigmoid ? "sigmoid" : "softmax");
+  }
   std::string summary(const MoEPermuteSpec &s) {
     return formatv("moe_permute_e{0}", s.experts);
   }
@@ -100,7 +111,8 @@ struct Namer {
   std::string key(const AddSpec &s) { return summary(s); }
   std::string key(const GatherLastSpec &s) { return summary(s); }
   std::string key(const GemmSpec &s) {
-    return formatv("{0}_div{1}_scale{2}", summary(s), s.xRowDiv, s.rowScale);
+    return formatv("{0}_div{1}_scale{2}_ydiv{3}_init{4}", summary(s),
+                   s.xRowDiv, s.rowScale, s.yRowDiv, s.init);
   }
   std::string key(const RopeSpec &s) {
     return formatv("{0}_s{1}_hs{2}_o{3}_t{4}", summary(s), s.rowStride,
@@ -121,6 +133,9 @@ struct Namer {
                    s.biasType ? typeMnemonic(*s.biasType) : "none",
                    exact(s.scaling));
   }
+  std::string key(const MoERouterSpec &s) {
+    return formatv("{0}_{1}", summary(s), key(s.topk));
+  }
   std::string key(const MoEPermuteSpec &s) { return summary(s); }
   std::string key(const MoECombineSpec &s) {
     return formatv("{0}_sh{1}", summary(s), s.shared);
@@ -137,6 +152,7 @@ struct Namer {
     if (!s.grouped)
       return {buffers, 1};
     buffers += 2 + (s.rowScale ? 1 : 0); // offsets, order, row weights
+    buffers += s.init ? 1 : 0;
     return {buffers, 2};
   }
   KernelInterface interface(const RopeSpec &) { return {3, 1}; }
@@ -146,6 +162,9 @@ struct Namer {
   }
   KernelInterface interface(const MoETopkSpec &s) {
     return {s.biasType ? 4 : 3, 1};
+  }
+  KernelInterface interface(const MoERouterSpec &s) {
+    return {s.topk.biasType ? 5 : 4, 1};
   }
   KernelInterface interface(const MoEPermuteSpec &) { return {3, 1}; }
   KernelInterface interface(const MoECombineSpec &s) {

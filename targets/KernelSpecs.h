@@ -73,6 +73,15 @@ struct GatherLastSpec {
 ///   Buffers: x f32, W table (, scales table), [swiglu: Wu table (, scales
 ///   table)], offsets i32 [experts + 1], order i32 [P], [rowWeights f32 [P]],
 ///   y f32 [P, n]. Scalars: rows of x, P.
+/// Grouped rows scattered (MoE down projection, scatterAdd; grouped and
+/// rowScale, no swiglu; P a multiple of yRowDiv):
+/// the pairs' products are added into token order,
+/// y[p / yRowDiv] += rowWeights[p] · (x[p / xRowDiv] · W_eᵀ), each token's
+/// row of y first set to init's (or to 0 without init). Deterministic: a
+/// token's terms are added in expert order, whatever the thread count.
+///   Buffers: x f32, W table (, scales table), offsets i32 [experts + 1],
+///   order i32 [P], rowWeights f32 [P], [init f32 [P / yRowDiv, n]],
+///   y f32 [P / yRowDiv, n]. Scalars: rows of x, P.
 /// With swiglu, y = silu(x · Wᵀ) * (x · Wuᵀ).
 struct GemmSpec {
   int64_t n, k;
@@ -82,6 +91,9 @@ struct GemmSpec {
   int64_t experts = 0;
   int64_t xRowDiv = 1;
   bool rowScale = false;
+  bool scatterAdd = false;
+  int64_t yRowDiv = 1;
+  bool init = false;
 };
 
 /// Rotates pairs of dims [offset, offset + dims) of each of `heads` heads of
@@ -127,6 +139,17 @@ struct MoETopkSpec {
   double scaling;
 };
 
+/// The fused MoE router: logits = x · gateᵀ (gate [experts, hidden] as
+/// stored, bf16, f16 or f32), then scoring, selection and weights as
+/// MoETopkSpec `topk` says (topk.experts == the gate's rows).
+/// Buffers: x f32 [M, hidden], gate [experts, hidden], [bias [experts]],
+/// ids i32 [M, topk], weights f32 [M, topk]. Scalars: M.
+struct MoERouterSpec {
+  int64_t hidden;
+  mlir::Type gateType;
+  MoETopkSpec topk;
+};
+
 /// Groups token-expert pairs by expert (stable counting sort).
 /// Buffers: ids i32 [P], offsets i32 [experts + 1], order i32 [P].
 /// Scalars: P.
@@ -145,7 +168,7 @@ struct MoECombineSpec {
 using KernelSpec =
     std::variant<EmbeddingSpec, RmsNormSpec, AddSpec, GatherLastSpec, GemmSpec,
                  RopeSpec, KVAppendSpec, MLAAttentionSpec, MoETopkSpec,
-                 MoEPermuteSpec, MoECombineSpec>;
+                 MoERouterSpec, MoEPermuteSpec, MoECombineSpec>;
 
 /// The family name that bundles and reports show ("gemm", "rms_norm", ...).
 llvm::StringRef kernelFamily(const KernelSpec &spec);

@@ -32,6 +32,7 @@ struct Dispatch {
   LATHE_DISPATCH(KVAppendSpec, buildKVAppend)
   LATHE_DISPATCH(MLAAttentionSpec, buildMLAAttention)
   LATHE_DISPATCH(MoETopkSpec, buildMoETopk)
+  LATHE_DISPATCH(MoERouterSpec, buildMoERouter)
   LATHE_DISPATCH(MoEPermuteSpec, buildMoEPermute)
   LATHE_DISPATCH(MoECombineSpec, buildMoECombine)
 #undef LATHE_DISPATCH

@@ -1,4 +1,4 @@
-//===- Gemm.cpp - y = x · Wᵀ on the CPU -----------------------------------===//
+//===- Gemm.cpp - y = x · Wᵀ on the CPU, and the MoE experts' GEMMs -------===//
 //
 // Weights stay as the checkpoint stores them, [n, k] row-major in bf16, f16,
 // f32 or FP8, so every output is a dot product along k: a micro-kernel keeps
@@ -20,7 +20,11 @@
 // registers at a time (a shift and a mask per 32-bit lane hold two bf16),
 // which keeps it bound by memory bandwidth. Grouped rows (MoE experts) take
 // their rows from the expert's segment of a permutation, and the expert's
-// weights from a table.
+// weights from a table. Scattered rows (the experts' down projection, added
+// into token order) give a workgroup its column tile of every token's row:
+// it sets the tile to init's (or 0), then walks the experts in order and
+// adds each pair's weighted product, so no two workgroups write one element
+// and a token's sum does not depend on the thread count.
 //
 // FP8 weights have one scale per 128x128 block. The columns a micro-kernel
 // stores lie in its workgroup's 64, which lie in one block row (columns
@@ -50,6 +54,11 @@ constexpr int64_t kColumnsPerWorkgroup = 64;
 constexpr int64_t kRowGroupsPerWorkgroup = 5;
 /// Most columns of a micro-kernel.
 constexpr int64_t kMaxColumns = 8;
+
+/// Output columns of one workgroup.
+int64_t columnTile(const GemmSpec &s) {
+  return std::min(kColumnsPerWorkgroup, s.n);
+}
 
 /// How a workgroup's outputs are blocked into registers.
 struct Blocking {
@@ -116,20 +125,38 @@ public:
               const CpuDescription &cpu)
       : kb(kb), s(spec), cpu(cpu), blocking(chooseBlocking(cpu, spec)) {}
 
-  Value x, y, rowWeights;
+  /// Buffer 0.
+  Value x;
+
+  /// The workgroup's tile [n0, nEnd) of y for each way of taking rows,
+  /// binding the buffers after x.
+  void directRows(Value n0, Value nEnd);
+  void groupedRows(Value n0, Value nEnd);
+  void scatteredRows(Value n0, Value nEnd);
+
+private:
+  Value y, rowWeights;
   SmallVector<Value> weights, scales;
   /// Set while emitting the 1-row micro-kernel: a GEMV's weights stream
   /// from memory once, so it prefetches and widens bf16 in pairs.
   bool singleRow = false;
 
+  /// Binds the weights (and their scales) from buffer 1 on: `expert`'s
+  /// entries of the tables for grouped rows.
+  void bindWeights(Value expert);
+  /// Buffer 0 (x) and the weights'.
+  int64_t leadingBuffers() const;
   /// Outputs [rows] x [n0, n0 + nr) clamped to columns below `nEnd`.
   void micro(const Rows &rows, Value n0, int64_t nr, Value nEnd);
   /// Every column tile [n0, nEnd) of the row groups in [begin, end), MR
   /// rows at a time and then one; `rowsAt(i)` gives the row of entry i.
   void rowLoop(Value begin, Value end, Value n0, Value nEnd,
                const std::function<Rows(ArrayRef<Value>)> &rowsAt);
-
-private:
+  /// The pairs of `expert`'s segment of `order`, with its weights bound.
+  void expertRows(Value expert, Value offsets, Value order, Value n0,
+                  Value nEnd);
+  /// Columns [n0, nEnd) of rows [0, count) of y set to init's, or to 0.
+  void initTile(Value init, Value count, Value n0, Value nEnd);
   /// Elements of k one step covers: two registers' worth for the 1-row
   /// micro-kernel's bf16 and FP8 weights.
   int64_t stepElements() const {
@@ -171,8 +198,6 @@ private:
   KernelBuilder &kb;
   const GemmSpec &s;
   const CpuDescription &cpu;
-
-public:
   const Blocking blocking;
 };
 
@@ -400,7 +425,15 @@ void GemmEmitter::micro(const Rows &rows, Value n0, int64_t nr, Value nEnd) {
         value = arith::MulFOp::create(b, loc, value, rows.scale[i]);
       Value col = kb.add(n0, kb.index(j));
       kb.ifThen(kb.lt(col, nEnd), [&] {
-        memref::StoreOp::create(b, loc, value, y, ValueRange{rows.y[i], col});
+        // Row by row, so that two rows of one token (a token that picked
+        // an expert twice, which top-k never does) would both count.
+        Value out = value;
+        if (s.scatterAdd)
+          out = arith::AddFOp::create(
+              b, loc,
+              memref::LoadOp::create(b, loc, y, ValueRange{rows.y[i], col}),
+              value);
+        memref::StoreOp::create(b, loc, out, y, ValueRange{rows.y[i], col});
       });
     }
   }
@@ -448,97 +481,165 @@ void GemmEmitter::rowLoop(Value begin, Value end, Value n0, Value nEnd,
   });
 }
 
-} // namespace
+void GemmEmitter::bindWeights(Value expert) {
+  Type storage = KernelBuilder::storageType(s.weight);
+  SmallVector<int64_t> weightShape = {s.n, s.k}, scaleShape;
+  if (s.weight.block)
+    scaleShape = {(s.n + (*s.weight.block)[0] - 1) / (*s.weight.block)[0],
+                  (s.k + (*s.weight.block)[1] - 1) / (*s.weight.block)[1]};
+  auto bind = [&](int64_t index, ArrayRef<int64_t> shape, Type type) {
+    return expert ? kb.tableEntry(index, expert, shape, type)
+                  : kb.binding(index, shape, type);
+  };
+  weights.clear();
+  scales.clear();
+  int64_t next = 1;
+  for (int64_t wi = 0; wi < (s.swiglu ? 2 : 1); ++wi) {
+    weights.push_back(bind(next++, weightShape, storage));
+    if (s.weight.block)
+      scales.push_back(bind(next++, scaleShape, kb.builder().getF32Type()));
+  }
+}
 
-FailureOr<func::FuncOp> lathe::cpu::buildGemm(OpBuilder &outer, Location loc,
-                                              StringRef name,
-                                              const GemmSpec &s,
-                                              const CpuDescription &cpu) {
+int64_t GemmEmitter::leadingBuffers() const {
+  return 1 + (s.swiglu ? 2 : 1) * (s.weight.block ? 2 : 1);
+}
+
+void GemmEmitter::directRows(Value n0, Value nEnd) {
+  Value xRows = kb.scalar(0);
+  bindWeights(Value());
+  y = kb.binding(leadingBuffers(), {ShapedType::kDynamic, s.n},
+                 kb.builder().getF32Type(), xRows);
+  const int64_t rowsPerWorkgroup = blocking.rowsPerWorkgroup();
+  Value m0 = kb.mul(kb.workgroupId(1), kb.index(rowsPerWorkgroup));
+  Value mEnd = kb.min(kb.add(m0, kb.index(rowsPerWorkgroup)), xRows);
+  rowLoop(m0, mEnd, n0, nEnd, [](ArrayRef<Value> entries) {
+    Rows rows;
+    rows.x.assign(entries.begin(), entries.end());
+    rows.y = rows.x;
+    return rows;
+  });
+}
+
+void GemmEmitter::expertRows(Value expert, Value offsets, Value order, Value n0,
+                             Value nEnd) {
+  OpBuilder &b = kb.builder();
+  bindWeights(expert);
+  Value begin = kb.loadIndex(offsets, {expert});
+  Value end = kb.loadIndex(offsets, {kb.add(expert, kb.index(1))});
+  auto rowOf = [&](Value pair, int64_t div) {
+    return div == 1 ? pair : kb.div(pair, kb.index(div));
+  };
+  rowLoop(begin, end, n0, nEnd, [&](ArrayRef<Value> entries) {
+    Rows rows;
+    for (Value entry : entries) {
+      Value pair = kb.loadIndex(order, {entry});
+      rows.x.push_back(rowOf(pair, s.xRowDiv));
+      rows.y.push_back(rowOf(pair, s.scatterAdd ? s.yRowDiv : 1));
+      if (s.rowScale)
+        rows.scale.push_back(
+            memref::LoadOp::create(b, kb.getLoc(), rowWeights, pair));
+    }
+    return rows;
+  });
+}
+
+void GemmEmitter::groupedRows(Value n0, Value nEnd) {
+  Type f32 = kb.builder().getF32Type(), i32 = kb.builder().getI32Type();
+  const int64_t dyn = ShapedType::kDynamic;
+  Value pairs = kb.scalar(1);
+  int64_t next = leadingBuffers();
+  Value offsets = kb.binding(next++, {s.experts + 1}, i32);
+  Value order = kb.binding(next++, {dyn}, i32, pairs);
+  if (s.rowScale)
+    rowWeights = kb.binding(next++, {dyn}, f32, pairs);
+  y = kb.binding(next, {dyn, s.n}, f32, pairs);
+  expertRows(kb.workgroupId(1), offsets, order, n0, nEnd);
+}
+
+void GemmEmitter::initTile(Value init, Value count, Value n0, Value nEnd) {
+  const int64_t lanes = blocking.lanes;
+  Type f32 = kb.builder().getF32Type();
+  kb.forLoop(kb.index(0), count, kb.index(1), [&](Value row) {
+    kb.forLoop(n0, nEnd, kb.index(lanes), [&](Value col) {
+      Value mask = kb.mask(lanes, kb.sub(nEnd, col));
+      Value values = init ? kb.loadF32(init, {row, col}, lanes, f32, mask)
+                          : kb.zeros(lanes);
+      kb.storeF32(values, y, {row, col}, mask);
+    });
+  });
+}
+
+void GemmEmitter::scatteredRows(Value n0, Value nEnd) {
+  // The workgroup owns its columns of every token's row and adds the
+  // experts' terms in expert order: no other workgroup writes them, and
+  // the sums do not depend on the thread count.
+  Type f32 = kb.builder().getF32Type(), i32 = kb.builder().getI32Type();
+  const int64_t dyn = ShapedType::kDynamic;
+  Value pairs = kb.scalar(1);
+  Value tokens = kb.div(pairs, kb.index(s.yRowDiv));
+  int64_t next = leadingBuffers();
+  Value offsets = kb.binding(next++, {s.experts + 1}, i32);
+  Value order = kb.binding(next++, {dyn}, i32, pairs);
+  rowWeights = kb.binding(next++, {dyn}, f32, pairs);
+  Value init = s.init ? kb.binding(next++, {dyn, s.n}, f32, tokens) : Value();
+  y = kb.binding(next, {dyn, s.n}, f32, tokens);
+  initTile(init, tokens, n0, nEnd);
+  kb.forLoop(0, s.experts, 1, [&](Value expert) {
+    expertRows(expert, offsets, order, n0, nEnd);
+  });
+}
+
+/// Column tiles, and row blocks (direct rows) or experts (grouped rows);
+/// scattered rows take every expert in one workgroup.
+std::array<AffineExpr, 3> gridOf(const GemmSpec &s, const CpuDescription &cpu,
+                                 MLIRContext *context) {
+  const int64_t nt = columnTile(s);
+  AffineExpr columnTiles = getAffineConstantExpr((s.n + nt - 1) / nt, context);
+  AffineExpr one = getAffineConstantExpr(1, context);
+  if (s.scatterAdd)
+    return {columnTiles, one, one};
+  if (s.grouped)
+    return {columnTiles, getAffineConstantExpr(s.experts, context), one};
+  return {columnTiles,
+          getAffineSymbolExpr(0, context)
+              .ceilDiv(chooseBlocking(cpu, s).rowsPerWorkgroup()),
+          one};
+}
+
+LogicalResult checkSpec(Location loc, const GemmSpec &s) {
   // A micro-kernel's columns share one block row (k steps never straddle
   // a block: each block ends in a masked step if it must).
   if (s.weight.block && (*s.weight.block)[0] % kColumnsPerWorkgroup != 0)
     return emitError(loc) << "gemm: FP8 blocks of " << (*s.weight.block)[0]
                           << " rows do not align with the CPU kernel's "
                           << kColumnsPerWorkgroup << "-column tiles";
-  MLIRContext *context = outer.getContext();
-  AffineExpr s0 = getAffineSymbolExpr(0, context);
-  const int64_t nt = std::min(kColumnsPerWorkgroup, s.n);
-  AffineExpr columnTiles = getAffineConstantExpr((s.n + nt - 1) / nt, context);
-  AffineExpr one = getAffineConstantExpr(1, context);
-  std::array<AffineExpr, 3> grid =
-      s.grouped ? std::array<AffineExpr, 3>{columnTiles,
-                                            getAffineConstantExpr(s.experts,
-                                                                  context),
-                                            one}
-                : std::array<AffineExpr, 3>{
-                      columnTiles,
-                      s0.ceilDiv(chooseBlocking(cpu, s).rowsPerWorkgroup()),
-                      one};
-  KernelBuilder kb(outer, loc, name, "gemm", kernelInterface(s), grid);
-  OpBuilder &b = kb.builder();
-  Type f32 = b.getF32Type(), i32 = b.getI32Type();
-  const int64_t dyn = ShapedType::kDynamic;
-  Type storage = KernelBuilder::storageType(s.weight);
-  SmallVector<int64_t> weightShape = {s.n, s.k}, scaleShape;
-  if (s.weight.block)
-    scaleShape = {(s.n + (*s.weight.block)[0] - 1) / (*s.weight.block)[0],
-                  (s.k + (*s.weight.block)[1] - 1) / (*s.weight.block)[1]};
+  if (s.scatterAdd && !(s.grouped && s.rowScale))
+    return emitError(loc) << "gemm: scatterAdd needs grouped rows with "
+                             "row weights";
+  return success();
+}
 
+} // namespace
+
+FailureOr<func::FuncOp> lathe::cpu::buildGemm(OpBuilder &outer, Location loc,
+                                              StringRef name, const GemmSpec &s,
+                                              const CpuDescription &cpu) {
+  if (failed(checkSpec(loc, s)))
+    return failure();
+  KernelBuilder kb(outer, loc, name, kernelFamily(s), kernelInterface(s),
+                   gridOf(s, cpu, outer.getContext()));
   GemmEmitter gemm(kb, s, cpu);
-  Value xRows = kb.scalar(0);
-  gemm.x = kb.binding(0, {dyn, s.k}, f32, xRows);
-  const int64_t numWeights = s.swiglu ? 2 : 1;
-  int64_t next = 1;
-  Value expert = s.grouped ? kb.workgroupId(1) : Value();
-  for (int64_t wi = 0; wi < numWeights; ++wi) {
-    gemm.weights.push_back(
-        s.grouped ? kb.tableEntry(next, expert, weightShape, storage)
-                  : kb.binding(next, weightShape, storage));
-    ++next;
-    if (s.weight.block) {
-      gemm.scales.push_back(s.grouped
-                                ? kb.tableEntry(next, expert, scaleShape, f32)
-                                : kb.binding(next, scaleShape, f32));
-      ++next;
-    }
-  }
-
+  gemm.x = kb.binding(0, {ShapedType::kDynamic, s.k}, kb.builder().getF32Type(),
+                      kb.scalar(0));
+  const int64_t nt = columnTile(s);
   Value n0 = kb.mul(kb.workgroupId(0), kb.index(nt));
   Value nEnd = kb.min(kb.add(n0, kb.index(nt)), kb.index(s.n));
-  if (!s.grouped) {
-    gemm.y = kb.binding(next, {dyn, s.n}, f32, xRows);
-    const int64_t rowsPerWorkgroup = gemm.blocking.rowsPerWorkgroup();
-    Value m0 = kb.mul(kb.workgroupId(1), kb.index(rowsPerWorkgroup));
-    Value mEnd = kb.min(kb.add(m0, kb.index(rowsPerWorkgroup)), xRows);
-    gemm.rowLoop(m0, mEnd, n0, nEnd, [](ArrayRef<Value> entries) {
-      Rows rows;
-      rows.x.assign(entries.begin(), entries.end());
-      rows.y = rows.x;
-      return rows;
-    });
-    return kb.getFunction();
-  }
-
-  Value pairs = kb.scalar(1);
-  Value offsets = kb.binding(next++, {s.experts + 1}, i32);
-  Value order = kb.binding(next++, {dyn}, i32, pairs);
-  if (s.rowScale)
-    gemm.rowWeights = kb.binding(next++, {dyn}, f32, pairs);
-  gemm.y = kb.binding(next, {dyn, s.n}, f32, pairs);
-  Value begin = kb.loadIndex(offsets, {expert});
-  Value end = kb.loadIndex(offsets, {kb.add(expert, kb.index(1))});
-  gemm.rowLoop(begin, end, n0, nEnd, [&](ArrayRef<Value> entries) {
-    Rows rows;
-    for (Value entry : entries) {
-      Value pair = kb.loadIndex(order, {entry});
-      rows.x.push_back(s.xRowDiv == 1 ? pair
-                                      : kb.div(pair, kb.index(s.xRowDiv)));
-      rows.y.push_back(pair);
-      if (s.rowScale)
-        rows.scale.push_back(
-            memref::LoadOp::create(b, kb.getLoc(), gemm.rowWeights, pair));
-    }
-    return rows;
-  });
+  if (s.scatterAdd)
+    gemm.scatteredRows(n0, nEnd);
+  else if (s.grouped)
+    gemm.groupedRows(n0, nEnd);
+  else
+    gemm.directRows(n0, nEnd);
   return kb.getFunction();
 }

@@ -37,6 +37,7 @@ LATHE_CPU_GENERATOR(KVAppendSpec, buildKVAppend)
 LATHE_CPU_GENERATOR(MLAAttentionSpec, buildMLAAttention)
 // Router.cpp
 LATHE_CPU_GENERATOR(MoETopkSpec, buildMoETopk)
+LATHE_CPU_GENERATOR(MoERouterSpec, buildMoERouter)
 LATHE_CPU_GENERATOR(MoEPermuteSpec, buildMoEPermute)
 
 #undef LATHE_CPU_GENERATOR

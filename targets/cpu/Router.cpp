@@ -1,11 +1,14 @@
-//===- Router.cpp - MoE routing: top-k selection and the permutation ------===//
+//===- Router.cpp - MoE routing: gate, top-k selection, the permutation ---===//
 //
-// The router's work per token is a few hundred scalar operations (scores,
-// group scores, k passes of argmax over at most 256 experts), so these
-// kernels are plain scalar loops: one token per workgroup for the top-k,
-// one workgroup for the counting sort that groups token-expert pairs by
-// expert. Ties go to the lower index everywhere (strict comparisons while
-// scanning upwards), as the reference does.
+// The router's selection per token is a few hundred scalar operations
+// (scores, group scores, k passes of argmax over at most 256 experts), so
+// it is plain scalar loops, one token per workgroup; moe_topk reads the
+// token's logits from memory, moe_router computes them first (the gate
+// GEMV, experts x hidden multiply-adds, the only part worth vectorizing)
+// into a stack buffer, and both then run the same selection. Ties go to
+// the lower index everywhere (strict comparisons while scanning upwards),
+// as the reference does. moe_permute is one workgroup's counting sort that
+// groups token-expert pairs by expert.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +25,11 @@ using namespace lathe;
 using namespace lathe::cpu;
 
 namespace {
+
+/// Gate rows one step of the gate GEMV reads: each register of x serves
+/// them all, and their independent accumulators overlap the FMA latency
+/// that a single dot product's chain would wait on.
+constexpr int64_t kExpertsPerStep = 4;
 
 /// (value, index) of the largest of `values[base + i]` for i < count,
 /// the lowest index among equals.
@@ -43,130 +51,155 @@ std::pair<Value, Value> argmax(KernelBuilder &kb, Value values, Value base,
   return {best[0], best[1]};
 }
 
-} // namespace
+/// What moe_topk and moe_router do once a token's logits are known:
+/// scores, group limiting, top-k and the weights.
+class Selection {
+public:
+  /// Logit of expert `e` (an index) of the token being routed.
+  using LogitAt = function_ref<Value(Value e)>;
 
-FailureOr<func::FuncOp> lathe::cpu::buildMoETopk(OpBuilder &outer, Location loc,
-                                                 StringRef name,
-                                                 const MoETopkSpec &s,
-                        const CpuDescription &) {
-  MLIRContext *context = outer.getContext();
-  AffineExpr one = getAffineConstantExpr(1, context);
-  KernelBuilder kb(outer, loc, name, "moe_topk", kernelInterface(s),
-                   {getAffineSymbolExpr(0, context), one, one});
-  OpBuilder &b = kb.builder();
-  Type f32 = b.getF32Type(), i32 = b.getI32Type();
-  const int64_t dyn = ShapedType::kDynamic, E = s.experts;
-  Value m = kb.scalar(0);
-  int64_t next = 0;
-  Value logits = kb.binding(next++, {dyn, E}, f32, m);
-  Value bias = s.biasType ? kb.binding(next++, {E}, *s.biasType) : Value();
-  Value ids = kb.binding(next++, {dyn, s.topk}, i32, m);
-  Value weights = kb.binding(next, {dyn, s.topk}, f32, m);
-  Value token = kb.workgroupId(0);
-  Value negInf = kb.f32(-std::numeric_limits<float>::infinity());
-  auto scratch = [&](int64_t size) {
-    return memref::AllocaOp::create(b, loc, MemRefType::get({size}, f32));
-  };
-  auto load = [&](Value memref, ValueRange at) -> Value {
-    return memref::LoadOp::create(b, loc, memref, at);
-  };
-  auto store = [&](Value value, Value memref, ValueRange at) {
-    memref::StoreOp::create(b, loc, value, memref, at);
-  };
+  Selection(KernelBuilder &kb, const MoETopkSpec &s, Value bias)
+      : kb(kb), b(kb.builder()), loc(kb.getLoc()), s(s), bias(bias) {}
 
-  // Scores: sigmoid, or softmax over all experts.
-  Value scores = scratch(E), choice = scratch(E);
-  Value zero = kb.index(0);
-  if (s.sigmoid) {
-    kb.forLoop(0, E, 1, [&](Value e) {
-      store(kb.sigmoid(load(logits, {token, e})), scores, {e});
-    });
-  } else {
-    SmallVector<Value> max = kb.forLoop(
-        zero, kb.index(E), kb.index(1), ValueRange{negInf},
-        [&](Value e, ValueRange carried) -> SmallVector<Value> {
-          return {arith::MaxNumFOp::create(b, loc, carried[0],
-                                           load(logits, {token, e}))};
-        });
-    SmallVector<Value> sum = kb.forLoop(
-        zero, kb.index(E), kb.index(1), ValueRange{kb.f32(0.0)},
-        [&](Value e, ValueRange carried) -> SmallVector<Value> {
-          Value p = kb.exp(
-              arith::SubFOp::create(b, loc, load(logits, {token, e}), max[0]));
-          store(p, scores, {e});
-          return {arith::AddFOp::create(b, loc, carried[0], p)};
-        });
-    kb.forLoop(0, E, 1, [&](Value e) {
-      store(arith::DivFOp::create(b, loc, load(scores, {e}), sum[0]), scores, {e});
-    });
+  /// Routes token `token` into its rows of `ids` and `weights`.
+  void emit(LogitAt logitAt, Value ids, Value weights, Value token);
+
+private:
+  Value scratch(int64_t size) {
+    return memref::AllocaOp::create(b, loc,
+                                    MemRefType::get({size}, b.getF32Type()));
   }
-  // Choice scores: the scores plus the correction bias, for selection only.
+  Value load(Value memref, ValueRange at) {
+    return memref::LoadOp::create(b, loc, memref, at);
+  }
+  void store(Value value, Value memref, ValueRange at) {
+    memref::StoreOp::create(b, loc, value, memref, at);
+  }
+  Value negInf() { return kb.f32(-std::numeric_limits<float>::infinity()); }
+
+  /// scores: sigmoid, or softmax over all experts.
+  void score(LogitAt logitAt, Value scores);
+  /// choice: the scores plus the correction bias, for selection only.
+  void biasChoice(Value scores, Value choice);
+  /// Excludes from `choice` the experts of all but the best topk_group
+  /// groups.
+  void limitGroups(Value choice);
+  /// Top-k by k passes of argmax; the weights are the unbiased scores.
+  void select(Value scores, Value choice, Value ids, Value weights,
+              Value token);
+
+  KernelBuilder &kb;
+  OpBuilder &b;
+  Location loc;
+  const MoETopkSpec &s;
+  Value bias;
+};
+
+void Selection::emit(LogitAt logitAt, Value ids, Value weights, Value token) {
+  Value scores = scratch(s.experts), choice = scratch(s.experts);
+  score(logitAt, scores);
+  biasChoice(scores, choice);
+  if (s.groups > 1)
+    limitGroups(choice);
+  select(scores, choice, ids, weights, token);
+}
+
+void Selection::score(LogitAt logitAt, Value scores) {
+  const int64_t E = s.experts;
+  if (s.sigmoid) {
+    kb.forLoop(0, E, 1,
+               [&](Value e) { store(kb.sigmoid(logitAt(e)), scores, {e}); });
+    return;
+  }
+  Value zero = kb.index(0);
+  SmallVector<Value> max = kb.forLoop(
+      zero, kb.index(E), kb.index(1), ValueRange{negInf()},
+      [&](Value e, ValueRange carried) -> SmallVector<Value> {
+        return {arith::MaxNumFOp::create(b, loc, carried[0], logitAt(e))};
+      });
+  SmallVector<Value> sum = kb.forLoop(
+      zero, kb.index(E), kb.index(1), ValueRange{kb.f32(0.0)},
+      [&](Value e, ValueRange carried) -> SmallVector<Value> {
+        Value p = kb.exp(arith::SubFOp::create(b, loc, logitAt(e), max[0]));
+        store(p, scores, {e});
+        return {arith::AddFOp::create(b, loc, carried[0], p)};
+      });
   kb.forLoop(0, E, 1, [&](Value e) {
+    store(arith::DivFOp::create(b, loc, load(scores, {e}), sum[0]), scores,
+          {e});
+  });
+}
+
+void Selection::biasChoice(Value scores, Value choice) {
+  kb.forLoop(0, s.experts, 1, [&](Value e) {
     Value v = load(scores, {e});
     if (bias) {
       Value bv = load(bias, {e});
       if (!bv.getType().isF32())
-        bv = arith::ExtFOp::create(b, loc, f32, bv);
+        bv = arith::ExtFOp::create(b, loc, b.getF32Type(), bv);
       v = arith::AddFOp::create(b, loc, v, bv);
     }
     store(v, choice, {e});
   });
+}
 
-  // Group limiting: a group scores the sum of its two best choice scores
-  // (with a bias) or its best; the best topk_group groups stay eligible.
-  if (s.groups > 1) {
-    const int64_t size = E / s.groups;
-    Value groupScores = scratch(s.groups), kept = scratch(s.groups);
-    kb.forLoop(0, s.groups, 1, [&](Value g) {
-      Value base = kb.mul(g, kb.index(size));
-      auto [best, at] = argmax(kb, choice, base, size);
-      Value score = best;
-      if (bias && size > 1) {
-        // The second best: the best of the others.
-        SmallVector<Value> second = kb.forLoop(
-            zero, kb.index(size), kb.index(1), ValueRange{negInf},
-            [&](Value i, ValueRange carried) -> SmallVector<Value> {
-              Value v = load(choice, {kb.add(base, i)});
-              Value other = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
-                                                  i, at);
-              Value better = arith::AndIOp::create(
-                  b, loc, other,
-                  arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, v,
-                                        carried[0]));
-              return {arith::SelectOp::create(b, loc, better, v, carried[0])};
-            });
-        score = arith::AddFOp::create(b, loc, best, second[0]);
-      }
-      store(score, groupScores, {g});
-      store(kb.f32(0.0), kept, {g});
-    });
-    kb.forLoop(0, s.topkGroups, 1, [&](Value) {
-      auto [best, g] = argmax(kb, groupScores, zero, s.groups);
-      (void)best;
-      store(kb.f32(1.0), kept, {g});
-      store(negInf, groupScores, {g});
-    });
-    kb.forLoop(0, E, 1, [&](Value e) {
-      Value g = kb.div(e, kb.index(size));
-      Value isKept = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                           load(kept, {g}), kb.f32(1.0));
-      store(arith::SelectOp::create(b, loc, isKept, load(choice, {e}), negInf),
-            choice, {e});
-    });
-  }
+void Selection::limitGroups(Value choice) {
+  // A group scores the sum of its two best choice scores (with a bias) or
+  // its best.
+  const int64_t size = s.experts / s.groups;
+  Value zero = kb.index(0);
+  Value groupScores = scratch(s.groups), kept = scratch(s.groups);
+  kb.forLoop(0, s.groups, 1, [&](Value g) {
+    Value base = kb.mul(g, kb.index(size));
+    auto [best, at] = argmax(kb, choice, base, size);
+    Value score = best;
+    if (bias && size > 1) {
+      // The second best: the best of the others.
+      SmallVector<Value> second = kb.forLoop(
+          zero, kb.index(size), kb.index(1), ValueRange{negInf()},
+          [&](Value i, ValueRange carried) -> SmallVector<Value> {
+            Value v = load(choice, {kb.add(base, i)});
+            Value other =
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, i, at);
+            Value better = arith::AndIOp::create(
+                b, loc, other,
+                arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, v,
+                                      carried[0]));
+            return {arith::SelectOp::create(b, loc, better, v, carried[0])};
+          });
+      score = arith::AddFOp::create(b, loc, best, second[0]);
+    }
+    store(score, groupScores, {g});
+    store(kb.f32(0.0), kept, {g});
+  });
+  kb.forLoop(0, s.topkGroups, 1, [&](Value) {
+    Value g = argmax(kb, groupScores, zero, s.groups).second;
+    store(kb.f32(1.0), kept, {g});
+    store(negInf(), groupScores, {g});
+  });
+  kb.forLoop(0, s.experts, 1, [&](Value e) {
+    Value g = kb.div(e, kb.index(size));
+    Value isKept = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                         load(kept, {g}), kb.f32(1.0));
+    store(arith::SelectOp::create(b, loc, isKept, load(choice, {e}), negInf()),
+          choice, {e});
+  });
+}
 
-  // Top-k by k passes of argmax; the weights are the unbiased scores.
-  SmallVector<Value> total = kb.forLoop(
-      zero, kb.index(s.topk), kb.index(1), ValueRange{kb.f32(0.0)},
-      [&](Value j, ValueRange carried) -> SmallVector<Value> {
-        auto [best, e] = argmax(kb, choice, zero, E);
-        (void)best;
-        store(negInf, choice, {e});
-        store(arith::IndexCastOp::create(b, loc, i32, e), ids, {token, j});
-        Value w = load(scores, {e});
-        store(w, weights, {token, j});
-        return {arith::AddFOp::create(b, loc, carried[0], w)};
-      });
+void Selection::select(Value scores, Value choice, Value ids, Value weights,
+                       Value token) {
+  Value zero = kb.index(0);
+  SmallVector<Value> total =
+      kb.forLoop(zero, kb.index(s.topk), kb.index(1), ValueRange{kb.f32(0.0)},
+                 [&](Value j, ValueRange carried) -> SmallVector<Value> {
+                   Value e = argmax(kb, choice, zero, s.experts).second;
+                   store(negInf(), choice, {e});
+                   store(arith::IndexCastOp::create(b, loc, b.getI32Type(), e),
+                         ids, {token, j});
+                   Value w = load(scores, {e});
+                   store(w, weights, {token, j});
+                   return {arith::AddFOp::create(b, loc, carried[0], w)};
+                 });
   Value factor = kb.f32(s.scaling);
   if (s.renormalize)
     factor = arith::DivFOp::create(b, loc, factor, total[0]);
@@ -174,6 +207,106 @@ FailureOr<func::FuncOp> lathe::cpu::buildMoETopk(OpBuilder &outer, Location loc,
     store(arith::MulFOp::create(b, loc, load(weights, {token, j}), factor),
           weights, {token, j});
   });
+}
+
+/// logits[e] = x[token] · gate[e] in f32 for every expert, kExpertsPerStep
+/// gate rows at a time.
+void emitGateLogits(KernelBuilder &kb, const MoERouterSpec &s, int64_t lanes,
+                    Value x, Value gate, Value token, Value logits) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  const int64_t E = s.topk.experts;
+  auto step = [&](ArrayRef<Value> experts, Value k0, ValueRange acc,
+                  Value mask) {
+    Value xv = kb.loadF32(x, {token, k0}, lanes, b.getF32Type(), mask);
+    SmallVector<Value> next;
+    for (auto [e, a] : llvm::zip_equal(experts, acc))
+      next.push_back(
+          kb.fma(xv, kb.loadF32(gate, {e, k0}, lanes, s.gateType, mask), a));
+    return next;
+  };
+  const int64_t full = s.hidden / lanes * lanes, tail = s.hidden - full;
+  const int64_t groupsEnd =
+      (E + kExpertsPerStep - 1) / kExpertsPerStep * kExpertsPerStep;
+  kb.forLoop(0, groupsEnd, kExpertsPerStep, [&](Value e0) {
+    // Past the last expert, the last one again: it stores the same logit.
+    SmallVector<Value> experts;
+    for (int64_t j = 0; j < kExpertsPerStep; ++j)
+      experts.push_back(kb.min(kb.add(e0, kb.index(j)), kb.index(E - 1)));
+    SmallVector<Value> acc(kExpertsPerStep, kb.zeros(lanes));
+    acc = kb.forLoop(kb.index(0), kb.index(full), kb.index(lanes), acc,
+                     [&](Value k0, ValueRange carried) {
+                       return step(experts, k0, carried, Value());
+                     });
+    if (tail > 0)
+      acc = step(experts, kb.index(full), acc, kb.mask(lanes, tail));
+    for (auto [e, sum] : llvm::zip_equal(experts, kb.reduceAddEach(acc)))
+      memref::StoreOp::create(b, loc, sum, logits, ValueRange{e});
+  });
+}
+
+/// The launch grid of the per-token kernels: one token per workgroup.
+std::array<AffineExpr, 3> tokenGrid(MLIRContext *context) {
+  AffineExpr one = getAffineConstantExpr(1, context);
+  return {getAffineSymbolExpr(0, context), one, one};
+}
+
+} // namespace
+
+FailureOr<func::FuncOp> lathe::cpu::buildMoETopk(OpBuilder &outer, Location loc,
+                                                 StringRef name,
+                                                 const MoETopkSpec &s,
+                                                 const CpuDescription &) {
+  KernelBuilder kb(outer, loc, name, kernelFamily(s), kernelInterface(s),
+                   tokenGrid(outer.getContext()));
+  Type f32 = kb.builder().getF32Type(), i32 = kb.builder().getI32Type();
+  const int64_t dyn = ShapedType::kDynamic;
+  Value m = kb.scalar(0);
+  int64_t next = 0;
+  Value logits = kb.binding(next++, {dyn, s.experts}, f32, m);
+  Value bias =
+      s.biasType ? kb.binding(next++, {s.experts}, *s.biasType) : Value();
+  Value ids = kb.binding(next++, {dyn, s.topk}, i32, m);
+  Value weights = kb.binding(next, {dyn, s.topk}, f32, m);
+  Value token = kb.workgroupId(0);
+  Selection(kb, s, bias)
+      .emit(
+          [&](Value e) -> Value {
+            return memref::LoadOp::create(kb.builder(), loc, logits,
+                                          ValueRange{token, e});
+          },
+          ids, weights, token);
+  return kb.getFunction();
+}
+
+FailureOr<func::FuncOp> lathe::cpu::buildMoERouter(OpBuilder &outer,
+                                                   Location loc, StringRef name,
+                                                   const MoERouterSpec &s,
+                                                   const CpuDescription &cpu) {
+  const MoETopkSpec &t = s.topk;
+  KernelBuilder kb(outer, loc, name, kernelFamily(s), kernelInterface(s),
+                   tokenGrid(outer.getContext()));
+  OpBuilder &b = kb.builder();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  const int64_t dyn = ShapedType::kDynamic;
+  Value m = kb.scalar(0);
+  int64_t next = 0;
+  Value x = kb.binding(next++, {dyn, s.hidden}, f32, m);
+  Value gate = kb.binding(next++, {t.experts, s.hidden}, s.gateType);
+  Value bias =
+      t.biasType ? kb.binding(next++, {t.experts}, *t.biasType) : Value();
+  Value ids = kb.binding(next++, {dyn, t.topk}, i32, m);
+  Value weights = kb.binding(next, {dyn, t.topk}, f32, m);
+  Value token = kb.workgroupId(0);
+  Value logits =
+      memref::AllocaOp::create(b, loc, MemRefType::get({t.experts}, f32));
+  emitGateLogits(kb, s, cpu.lanes, x, gate, token, logits);
+  Selection(kb, t, bias)
+      .emit(
+          [&](Value e) -> Value {
+            return memref::LoadOp::create(b, loc, logits, ValueRange{e});
+          },
+          ids, weights, token);
   return kb.getFunction();
 }
 
@@ -183,7 +316,7 @@ FailureOr<func::FuncOp> lathe::cpu::buildMoEPermute(OpBuilder &outer,
                         const CpuDescription &) {
   MLIRContext *context = outer.getContext();
   AffineExpr one = getAffineConstantExpr(1, context);
-  KernelBuilder kb(outer, loc, name, "moe_permute", kernelInterface(s),
+  KernelBuilder kb(outer, loc, name, kernelFamily(s), kernelInterface(s),
                    {one, one, one});
   OpBuilder &b = kb.builder();
   Type i32 = b.getI32Type();

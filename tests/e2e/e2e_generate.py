@@ -3,7 +3,7 @@
 lathe-run generate, against the float64 reference of tests/reference.
 
 usage: e2e_generate.py --build-dir DIR --flavour {v3,v2-lite,v3-fp8}
-                       [--seed N] [--keep DIR]
+                       [--skip-pass PASS] [--seed N] [--keep DIR]
 
 For one tiny checkpoint flavour (tests/models/make_tiny_checkpoint.py), the
 bundle generates greedily from random prompts -- batch 1 and 2, prompts of
@@ -12,7 +12,9 @@ exactly the reference's tokens, with every step's logits within 1e-4
 relative L2 of the reference's (float64, the same weights). `lathe-run call
 prefill` gives the reference's last-position logits, and sampling with a
 seed repeats itself. The prompt seed is printed; --seed (or LATHE_E2E_SEED)
-picks another.
+picks another. --skip-pass compiles without that optional graph pass
+(lathe-fuse-moe-routing: the MoE blocks lowered unfused), which must hold
+to the same reference.
 
 numpy only; exit status 0 when every case holds.
 """
@@ -130,6 +132,8 @@ def main(argv):
     parser.add_argument("--flavour", required=True, choices=["v3", "v2-lite", "v3-fp8"])
     parser.add_argument("--seed", type=int,
                         default=int(os.environ.get("LATHE_E2E_SEED", "20261204")))
+    parser.add_argument("--skip-pass", metavar="PASS",
+                        help="lathe-compile --skip-pass=PASS")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
     args = parser.parse_args(argv)
     bin_dir = os.path.join(args.build_dir, "bin")
@@ -141,9 +145,11 @@ def main(argv):
         run([sys.executable, os.path.join(HERE, "..", "models", "make_tiny_checkpoint.py"),
              "--flavour", args.flavour, ckpt])
         bundle = os.path.join(work, args.flavour + ".lathe")
-        run([tools["lathe-compile"], ckpt, "--target=cpu", "-o", bundle, "--quiet"])
+        skip = [f"--skip-pass={args.skip_pass}"] if args.skip_pass else []
+        run([tools["lathe-compile"], ckpt, "--target=cpu", "-o", bundle, "--quiet"] + skip)
         model = ref.load(ckpt)
-        print(f"{args.flavour}: prompts from seed {args.seed}")
+        without = f", without {args.skip_pass}" if args.skip_pass else ""
+        print(f"{args.flavour}{without}: prompts from seed {args.seed}")
         rng = np.random.default_rng(args.seed)
         failures = [f for f in (check_case(tools, bundle, model, work, *case, rng)
                                 for case in CASES) if f]

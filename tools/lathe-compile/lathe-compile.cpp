@@ -76,6 +76,11 @@ cl::opt<int64_t> maxSeqLen(
     cl::desc("Most positions per row, cached and new (default: the smaller "
              "of 4096 and the model's max_position_embeddings)"),
     cl::cat(category));
+cl::list<std::string> skipPasses(
+    "skip-pass", cl::CommaSeparated, cl::value_desc("pass"),
+    cl::desc("Graph passes of phase optimized not to run, to compare a model "
+             "with and without them: lathe-fuse-moe-routing"),
+    cl::cat(category));
 cl::opt<bool> embedWeights("embed-weights",
                            cl::desc("Copy the weights into the bundle instead "
                                     "of referencing the checkpoint's files"),
@@ -167,6 +172,11 @@ int main(int argc, char **argv) {
       return fail(formatv("--target='{0}' is not a target (cpu, sm_80 or "
                           "sm_90a)",
                           target));
+  for (const std::string &pass : skipPasses)
+    if (!llvm::is_contained(lathe::optionalGraphPasses(), pass))
+      return fail(formatv("--skip-pass='{0}' is not an optional pass of "
+                          "phase optimized ({1})",
+                          pass, join(lathe::optionalGraphPasses(), ", ")));
   if (maxBatch <= 0)
     return fail(formatv("--max-batch={0}: must be positive", maxBatch));
   if (maxSeqLen < 0)
@@ -220,6 +230,7 @@ int main(int argc, char **argv) {
   options.cpu = cpuName;
   options.maxBatch = maxBatch;
   options.maxSeqLen = maxSeqLen;
+  options.skipPasses.assign(skipPasses.begin(), skipPasses.end());
   options.dumpDir = dumpDir;
   options.graphPath = emitGraph;
   options.printCost = printCost;

@@ -18,6 +18,10 @@
 using namespace mlir;
 using namespace lathe;
 
+bool lathe::isFP8(Type type) {
+  return isa<Float8E4M3FNType, Float8E5M2Type>(getElementTypeOrSelf(type));
+}
+
 namespace {
 
 /// `role` and, for a checkpoint tensor, `role ('tensor.name')`.
@@ -44,9 +48,7 @@ ArrayRef<int64_t> shapeOf(Value value) {
   return cast<RankedTensorType>(value.getType()).getShape();
 }
 
-bool isFP8(Value value) {
-  return isa<Float8E4M3FNType, Float8E5M2Type>(getElementTypeOrSelf(value));
-}
+bool isFP8(Value value) { return lathe::isFP8(value.getType()); }
 
 /// Checks that `value` has exactly `expected` as its shape; `why` says where
 /// the expectation comes from.
@@ -535,90 +537,175 @@ LogicalResult MLAOp::verify() {
 // MoEOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult MoEOp::verify() {
-  FailureOr<int64_t> hiddenOr = staticLastDim(*this, getInput(), "input");
-  if (failed(hiddenOr))
-    return failure();
-  const int64_t hidden = *hiddenOr;
+/// The router's weight, bias and attributes, shared by lathe.moe and
+/// lathe.moe_router; returns the number of experts.
+static FailureOr<int64_t>
+verifyRouter(Operation *op, int64_t hidden, Value routerWeight, Value bias,
+             int64_t topK, int64_t groups, int64_t topkGroup, double scaling) {
   FailureOr<ArrayRef<int64_t>> routerOr = staticWeightShape(
-      *this, getRouterWeight(), "router_weight", 2, "[experts, hidden]");
+      op, routerWeight, "router_weight", 2, "[experts, hidden]");
   if (failed(routerOr))
     return failure();
   ArrayRef<int64_t> router = *routerOr;
   if (router[1] != hidden)
-    return emitOpError() << describe(getRouterWeight(), "router_weight")
-                         << " has shape " << shapeString(router)
-                         << " but must be [experts, " << hidden << "]";
+    return op->emitOpError() << describe(routerWeight, "router_weight")
+                             << " has shape " << shapeString(router)
+                             << " but must be [experts, " << hidden << "]";
   const int64_t experts = router[0];
-  if (failed(expectPositive(*this, "number of experts", experts)))
+  if (failed(expectPositive(op, "number of experts", experts)))
     return failure();
-  if (getCorrectionBias() &&
-      failed(expectShape(*this, getCorrectionBias(), "correction_bias",
-                         {experts}, "one entry per expert")))
+  if (bias && failed(expectShape(op, bias, "correction_bias", {experts},
+                                 "one entry per expert")))
     return failure();
+  if (topK < 1 || topK > experts)
+    return op->emitOpError() << "top_k must be in [1, " << experts
+                             << "], got " << topK;
+  if (groups < 1 || experts % groups != 0)
+    return op->emitOpError() << "n_group must divide the " << experts
+                             << " experts, got " << groups;
+  if (topkGroup < 1 || topkGroup > groups)
+    return op->emitOpError() << "topk_group must be in [1, n_group = "
+                             << groups << "], got " << topkGroup;
+  if (topK > topkGroup * (experts / groups))
+    return op->emitOpError() << "top_k = " << topK << " exceeds the "
+                             << topkGroup * (experts / groups)
+                             << " experts of the topk_group kept groups";
+  // With a correction bias, a group scores the sum of its two best experts.
+  if (bias && groups > 1 && experts / groups < 2)
+    return op->emitOpError() << "with correction_bias a group scores its "
+                                "top-2 experts, but n_group = "
+                             << groups << " leaves " << experts / groups
+                             << " expert per group";
+  if (failed(expectPositive(op, "routed_scaling_factor", scaling)))
+    return failure();
+  return experts;
+}
 
-  for (auto [group, values] :
-       {std::pair<StringRef, OperandRange>{"expert_gate", getExpertGate()},
-        {"expert_up", getExpertUp()},
-        {"expert_down", getExpertDown()}})
+/// `experts` routed SwiGLU experts of one shape (`counter` says what
+/// counted them: "router_weight scores"); appends their weights, in operand
+/// order, to `weights`.
+static LogicalResult verifyRoutedExperts(Operation *op, StringRef counter,
+                                         int64_t hidden,
+                                         int64_t experts, OperandRange gate,
+                                         OperandRange up, OperandRange down,
+                                         SmallVectorImpl<NamedWeight> &weights) {
+  for (auto [group, values] : {std::pair<StringRef, OperandRange>{"expert_gate", gate},
+                               {"expert_up", up},
+                               {"expert_down", down}})
     if (static_cast<int64_t>(values.size()) != experts)
-      return emitOpError() << "router_weight scores " << experts
-                           << " experts but " << group << " has "
-                           << values.size();
-
-  SmallVector<NamedWeight> weights;
+      return op->emitOpError() << counter << " " << experts
+                               << " experts but " << group << " has "
+                               << values.size();
   for (int64_t e = 0; e < experts; ++e) {
     std::string prefix = llvm::formatv("expert {0} ", e).str();
-    if (failed(verifySwiGLUWeights(*this, hidden, getExpertGate()[e],
-                                   getExpertUp()[e], getExpertDown()[e],
+    if (failed(verifySwiGLUWeights(op, hidden, gate[e], up[e], down[e],
                                    prefix)))
       return failure();
-    if (shapeOf(getExpertGate()[e]) != shapeOf(getExpertGate()[0]))
-      return emitOpError() << describe(getExpertGate()[e], prefix + "gate")
-                           << " differs in shape from expert 0's";
+    if (shapeOf(gate[e]) != shapeOf(gate[0]))
+      return op->emitOpError() << describe(gate[e], prefix + "gate")
+                               << " differs in shape from expert 0's";
   }
-  for (auto [group, values] :
-       {std::pair<StringRef, OperandRange>{"gate", getExpertGate()},
-        {"up", getExpertUp()},
-        {"down", getExpertDown()}})
+  for (auto [group, values] : {std::pair<StringRef, OperandRange>{"gate", gate},
+                               {"up", up},
+                               {"down", down}})
     for (auto [e, value] : llvm::enumerate(values))
-      weights.push_back({llvm::formatv("expert {0} {1}", e, group).str(), value});
+      weights.push_back(
+          {llvm::formatv("expert {0} {1}", e, group).str(), value});
+  return success();
+}
 
+/// `value` is `[leading..., last]`: `input`'s leading dims, then `last`.
+static LogicalResult expectPerToken(Operation *op, Value input, Value value,
+                                    StringRef role, int64_t last) {
+  SmallVector<int64_t> expected(shapeOf(input));
+  expected.back() = last;
+  if (shapeOf(value).size() == expected.size() &&
+      succeeded(verifyCompatibleShape(shapeOf(value), expected)))
+    return success();
+  return op->emitOpError() << role << " has shape "
+                           << shapeString(shapeOf(value)) << " but needs "
+                           << shapeString(expected);
+}
+
+LogicalResult MoEOp::verify() {
+  FailureOr<int64_t> hidden = staticLastDim(*this, getInput(), "input");
+  if (failed(hidden))
+    return failure();
+  FailureOr<int64_t> experts = verifyRouter(
+      *this, *hidden, getRouterWeight(), getCorrectionBias(), getTopK(),
+      getNGroup(), getTopkGroup(), getRoutedScalingFactor().convertToDouble());
+  if (failed(experts))
+    return failure();
+  SmallVector<NamedWeight> weights;
+  if (failed(verifyRoutedExperts(*this, "router_weight scores", *hidden,
+                                 *experts, getExpertGate(),
+                                 getExpertUp(), getExpertDown(), weights)))
+    return failure();
   bool anyShared = getSharedGate() || getSharedUp() || getSharedDown();
   if (anyShared) {
     if (!getSharedGate() || !getSharedUp() || !getSharedDown())
       return emitOpError() << "shared experts need gate, up and down together";
-    if (failed(verifySwiGLUWeights(*this, hidden, getSharedGate(),
+    if (failed(verifySwiGLUWeights(*this, *hidden, getSharedGate(),
                                    getSharedUp(), getSharedDown(), "shared ")))
       return failure();
     weights.push_back({"shared gate", getSharedGate()});
     weights.push_back({"shared up", getSharedUp()});
     weights.push_back({"shared down", getSharedDown()});
   }
+  return verifyBlockScales(*this, weights, getScales(), getBlockSize());
+}
 
-  const int64_t topK = getTopK(), groups = getNGroup(),
-                topkGroup = getTopkGroup();
-  if (topK < 1 || topK > experts)
-    return emitOpError() << "top_k must be in [1, " << experts << "], got "
-                         << topK;
-  if (groups < 1 || experts % groups != 0)
-    return emitOpError() << "n_group must divide the " << experts
-                         << " experts, got " << groups;
-  if (topkGroup < 1 || topkGroup > groups)
-    return emitOpError() << "topk_group must be in [1, n_group = " << groups
-                         << "], got " << topkGroup;
-  if (topK > topkGroup * (experts / groups))
-    return emitOpError() << "top_k = " << topK << " exceeds the "
-                         << topkGroup * (experts / groups)
-                         << " experts of the topk_group kept groups";
-  // With a correction bias, a group scores the sum of its two best experts.
-  if (getCorrectionBias() && groups > 1 && experts / groups < 2)
-    return emitOpError() << "with correction_bias a group scores its top-2 "
-                            "experts, but n_group = "
-                         << groups << " leaves " << experts / groups
-                         << " expert per group";
-  if (failed(expectPositive(*this, "routed_scaling_factor",
-                            getRoutedScalingFactor().convertToDouble())))
+//===----------------------------------------------------------------------===//
+// Fused MoE
+//===----------------------------------------------------------------------===//
+
+LogicalResult MoERouterOp::verify() {
+  FailureOr<int64_t> hidden = staticLastDim(*this, getInput(), "input");
+  if (failed(hidden) ||
+      failed(verifyRouter(*this, *hidden, getRouterWeight(),
+                          getCorrectionBias(), getTopK(), getNGroup(),
+                          getTopkGroup(),
+                          getRoutedScalingFactor().convertToDouble())))
+    return failure();
+  if (failed(expectPerToken(*this, getInput(), getIds(), "ids", getTopK())))
+    return failure();
+  return expectPerToken(*this, getInput(), getWeights(), "weights", getTopK());
+}
+
+LogicalResult MoEDispatchOp::verify() {
+  const int64_t experts = getNumExperts(), tile = getMTile();
+  if (failed(expectPositive(*this, "num_experts", experts)) ||
+      failed(expectPositive(*this, "m_tile", tile)))
+    return failure();
+  if (shapeOf(getIds()).empty())
+    return emitOpError() << "ids must have rank at least 1 (the last dim "
+                            "holds each token's choices)";
+  if (failed(expectShape(*this, getOffsets(), "offsets", {experts + 1},
+                         "one entry per expert and one past the last")))
+    return failure();
+  return success();
+}
+
+LogicalResult MoEExpertsOp::verify() {
+  FailureOr<int64_t> hidden = staticLastDim(*this, getInput(), "input");
+  if (failed(hidden))
+    return failure();
+  FailureOr<int64_t> topK = staticLastDim(*this, getWeights(), "weights");
+  if (failed(topK) ||
+      failed(expectPerToken(*this, getInput(), getWeights(), "weights", *topK)))
+    return failure();
+  const int64_t experts = getNumExperts();
+  if (failed(expectPositive(*this, "number of experts", experts)) ||
+      failed(expectShape(*this, getOffsets(), "offsets", {experts + 1},
+                         "one entry per expert and one past the last")))
+    return failure();
+  if (Value acc = getAccumulate(); acc && acc.getType() != getInput().getType())
+    return emitOpError() << "accumulate has type " << acc.getType()
+                         << " but must match input's " << getInput().getType();
+  SmallVector<NamedWeight> weights;
+  if (failed(verifyRoutedExperts(*this, "expert_gate holds", *hidden,
+                                 experts, getExpertGate(),
+                                 getExpertUp(), getExpertDown(), weights)))
     return failure();
   return verifyBlockScales(*this, weights, getScales(), getBlockSize());
 }

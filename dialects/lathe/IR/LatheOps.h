@@ -20,6 +20,10 @@ struct KVCacheResource
     : public mlir::SideEffects::Resource::Base<KVCacheResource> {
   llvm::StringRef getName() final { return "lathe.kv_cache"; }
 };
+
+/// An FP8 type (e4m3 or e5m2), or a shaped type of FP8 elements: the
+/// weights that carry block scales.
+bool isFP8(mlir::Type type);
 } // namespace lathe
 
 #define GET_OP_CLASSES

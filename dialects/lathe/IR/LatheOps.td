@@ -372,6 +372,114 @@ def Lathe_MoEOp : Lathe_Op<"moe", [Pure, AttrSizedOperandSegments,
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Fused MoE (lathe-fuse-moe-routing)
+//===----------------------------------------------------------------------===//
+
+def Lathe_MoERouterOp : Lathe_Op<"moe_router", [Pure]> {
+  let summary = "MoE router: gate GEMM, scoring, group-limited top-k, weights";
+  let description = [{
+    The router of `lathe.moe` as one op: `s = input · router_weightᵀ`,
+    scored by `scoring`; selection adds `correction_bias`; with
+    `n_group > 1` only the `topk_group` best groups (by the sum of their
+    top-2 selection scores, or their max without a bias) stay eligible; the
+    `top_k` best experts are picked, lower index first on ties. `ids` holds
+    them in order of selection; `weights` their unbiased scores, divided by
+    their sum if `norm_topk_prob`, times `routed_scaling_factor`.
+
+    ```mlir
+    %ids, %weights = lathe.moe_router %h scoring sigmoid router(%gate bias %b)
+        {top_k = 2 : i64, n_group = 2 : i64, topk_group = 1 : i64}
+        : (tensor<?x?x64xf32>, tensor<4x64xbf16>, tensor<4xf32>)
+          -> (tensor<?x?x2xi32>, tensor<?x?x2xf32>)
+    ```
+  }];
+  let arguments = (ins Lathe_Activation:$input,
+      TensorRankOf<[F32, BF16, F16], [2]>:$router_weight,
+      Optional<TensorRankOf<[F32, BF16, F16], [1]>>:$correction_bias,
+      Lathe_ScoringFunc:$scoring,
+      I64Attr:$top_k,
+      DefaultValuedAttr<I64Attr, "1">:$n_group,
+      DefaultValuedAttr<I64Attr, "1">:$topk_group,
+      DefaultValuedAttr<BoolAttr, "false">:$norm_topk_prob,
+      DefaultValuedAttr<F64Attr, "1.0">:$routed_scaling_factor);
+  let results = (outs RankedTensorOf<[I32]>:$ids, RankedTensorOf<[F32]>:$weights);
+  let assemblyFormat = [{
+    $input `scoring` $scoring `router` `(` $router_weight (`bias` $correction_bias^)? `)`
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumExperts() {
+      return getRouterWeight().getType().getDimSize(0);
+    }
+  }];
+}
+
+def Lathe_MoEDispatchOp : Lathe_Op<"moe_dispatch", [Pure]> {
+  let summary = "token-expert pairs grouped by expert";
+  let description = [{
+    Pair `p = token · top_k + j` is token `token`'s `j`-th choice `ids[p]`.
+    `order` lists the pairs grouped by expert, in pair order within an
+    expert; expert `e`'s segment is `order[offsets[e] : offsets[e + 1]]`.
+    Each segment is padded to a multiple of `m_tile` entries (the grouped
+    GEMM's row tile) with entries of -1; `m_tile = 1` pads nothing.
+
+    ```mlir
+    %offsets, %order = lathe.moe_dispatch %ids {num_experts = 4 : i64}
+        : (tensor<?x?x2xi32>) -> (tensor<5xi32>, tensor<?xi32>)
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I32]>:$ids, I64Attr:$num_experts,
+                       DefaultValuedAttr<I64Attr, "1">:$m_tile);
+  let results = (outs TensorRankOf<[I32], [1]>:$offsets,
+                      TensorRankOf<[I32], [1]>:$order);
+  let assemblyFormat = [{
+    $ids attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Lathe_MoEExpertsOp : Lathe_Op<"moe_experts", [Pure,
+    AttrSizedOperandSegments, AllTypesMatch<["input", "result"]>]> {
+  let summary = "routed experts as grouped GEMMs, scatter-added to token order";
+  let description = [{
+    For every pair `p` of `lathe.moe_dispatch`'s `order` (token `p / top_k`,
+    expert `e` whose segment holds it), `result[token] += weights[p] ·
+    down_e(silu(gate_e(x)) · up_e(x))` with `x = input[token]`; `result`
+    starts as `accumulate` (the shared experts' output) or as zeros. Targets
+    run it as one grouped GEMM for gate and up with SwiGLU in its epilogue
+    and one for down with the routing weight and the scatter-add in its
+    epilogue. `top_k` is the last dimension of `weights`.
+
+    ```mlir
+    %y = lathe.moe_experts %h routing(%weights, %offsets, %order)
+        gate [%g0, %g1] up [%u0, %u1] down [%d0, %d1] accumulate(%shared)
+        : (...) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = !con((ins Lathe_Activation:$input,
+      RankedTensorOf<[F32]>:$weights,
+      TensorRankOf<[I32], [1]>:$offsets,
+      TensorRankOf<[I32], [1]>:$order,
+      Variadic<Lathe_WeightTensor>:$expert_gate,
+      Variadic<Lathe_WeightTensor>:$expert_up,
+      Variadic<Lathe_WeightTensor>:$expert_down,
+      Optional<Lathe_Activation>:$accumulate), BlockScaleArgs);
+  let results = (outs Lathe_Activation:$result);
+  let assemblyFormat = [{
+    $input `routing` `(` $weights `,` $offsets `,` $order `)`
+    `gate` `[` $expert_gate `]` `up` `[` $expert_up `]` `down` `[` $expert_down `]`
+    (`accumulate` `(` $accumulate^ `)`)?
+    (`scales` `(` $scales^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumExperts() { return getExpertGate().size(); }
+  }];
+}
+
 include "dialects/lathe/IR/LatheKernelOps.td"
 
 #endif // LATHE_OPS_TD

@@ -5,8 +5,11 @@
 // MR-row micro-kernel, the r-row one of every leftover r (2 <= r < MR, for
 // MR = 6 and 8) and the 1-row one, and dims that are not multiples of 16;
 // SwiGLU; grouped rows (MoE experts) with empty experts, xRowDiv = topk and
-// per-row weights. Errors are bounded relative to sum |x_k w_k|, the size
-// of what float32 accumulation can lose.
+// per-row weights; scattered rows (the experts' down projection added into
+// token order) with and without init, topk 2 and 3, partial column tiles,
+// every pair on one expert, and the same bits whatever the order and the
+// threads the workgroups run on. Errors are bounded relative to
+// sum |x_k w_k|, the size of what float32 accumulation can lose.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,7 +17,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <numeric>
+#include <thread>
 
 using namespace lathe;
 using namespace lathe::cpu::test;
@@ -24,6 +31,26 @@ namespace {
 constexpr double kTolerance = 1e-5;
 
 double silu(double x) { return x / (1.0 + std::exp(-x)); }
+
+/// Runs the grid's workgroups as the runtime may: on `threads` threads at
+/// once, each taking every threads-th workgroup from the last.
+void runConcurrently(const LoadedKernel &kernel,
+                     const std::vector<void *> &buffers,
+                     const std::vector<int64_t> &scalars, int64_t threads) {
+  std::array<int64_t, 3> counts = kernel.gridFor(scalars);
+  LatheDispatch dispatch{
+      buffers.data(), scalars.data(), {counts[0], counts[1], counts[2]}};
+  const int64_t total = counts[0] * counts[1] * counts[2];
+  std::vector<std::thread> pool;
+  for (int64_t t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int64_t i = total - 1 - t; i >= 0; i -= threads)
+        kernel.entry()(&dispatch, i % counts[0], i / counts[0] % counts[1],
+                       i / (counts[0] * counts[1]));
+    });
+  for (std::thread &thread : pool)
+    thread.join();
+}
 
 /// Each case runs under every description of descriptionsToTest(): the
 /// blocking of this CPU and of an AVX-512 one.
@@ -182,6 +209,84 @@ protected:
     expectClose(y, want, scale, kTolerance, 1e-30, kernelSummary(spec));
   }
 
+  /// The down projection: `tokens` tokens, each on `topk` distinct experts
+  /// (never 1 nor the last: empty segments), or with `oneExpert` all on
+  /// expert 2, twice per token when topk is 2; rows of x are the pairs.
+  void runScatter(int64_t n, int64_t k, StoredType type, int64_t experts,
+                  int64_t topk, int64_t tokens, bool init, bool oneExpert,
+                  unsigned seed) {
+    GemmSpec spec{n, k, format(type)};
+    spec.grouped = true;
+    spec.experts = experts;
+    spec.rowScale = true;
+    spec.scatterAdd = true;
+    spec.yRowDiv = topk;
+    spec.init = init;
+    std::unique_ptr<LoadedKernel> kernel =
+        harness.load(spec, "kernel", GetParam());
+    ASSERT_TRUE(kernel);
+    std::mt19937 rng(seed);
+    std::vector<StoredMatrix> w;
+    for (int64_t e = 0; e < experts; ++e)
+      w.push_back(randomMatrix(rng, type, n, k));
+    const int64_t pairs = tokens * topk;
+    std::vector<int32_t> ids(pairs, 2);
+    std::vector<int32_t> eligible;
+    for (int32_t e = 0; e < experts; ++e)
+      if (e != 1 && e != experts - 1)
+        eligible.push_back(e);
+    for (int64_t t = 0; t < tokens && !oneExpert; ++t) {
+      std::shuffle(eligible.begin(), eligible.end(), rng);
+      std::copy_n(eligible.begin(), topk, ids.begin() + t * topk);
+    }
+    std::vector<int32_t> offsets(experts + 1, 0), order(pairs);
+    for (int32_t id : ids)
+      ++offsets[id + 1];
+    std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
+    std::vector<int32_t> cursor(offsets.begin(), offsets.end() - 1);
+    for (int64_t p = 0; p < pairs; ++p)
+      order[cursor[ids[p]]++] = static_cast<int32_t>(p);
+    std::vector<float> rowWeights = randomFloats(rng, pairs, 0.1f, 2.0f);
+    std::vector<float> x = randomFloats(rng, pairs * k);
+    std::vector<float> yInit = randomFloats(rng, tokens * n);
+
+    std::vector<void *> wTable, wScales;
+    for (StoredMatrix &m : w) {
+      wTable.push_back(m.bytes.data());
+      wScales.push_back(m.scales.data());
+    }
+    std::vector<float> y(tokens * n, std::nanf("")), yThreaded = y;
+    std::vector<void *> buffers = {x.data(), wTable.data()};
+    if (type == StoredType::F8E4M3)
+      buffers.push_back(wScales.data());
+    buffers.insert(buffers.end(),
+                   {offsets.data(), order.data(), rowWeights.data()});
+    if (init)
+      buffers.push_back(yInit.data());
+    buffers.push_back(y.data());
+    kernel->run(buffers, {pairs, pairs});
+    buffers.back() = yThreaded.data();
+    runConcurrently(*kernel, buffers, {pairs, pairs}, 4);
+
+    std::vector<double> want(tokens * n, 0.0), scale(tokens * n, 0.0);
+    if (init)
+      for (int64_t i = 0; i < tokens * n; ++i)
+        scale[i] = std::fabs(want[i] = yInit[i]);
+    std::vector<double> term(n), termScale(n);
+    for (int64_t p = 0; p < pairs; ++p) {
+      output(&x[p * k], w[ids[p]], nullptr, n, rowWeights[p], term.data(),
+             termScale.data());
+      for (int64_t j = 0; j < n; ++j) {
+        want[(p / topk) * n + j] += term[j];
+        scale[(p / topk) * n + j] += termScale[j];
+      }
+    }
+    expectClose(y, want, scale, kTolerance, 1e-30, kernelSummary(spec));
+    EXPECT_EQ(std::memcmp(y.data(), yThreaded.data(), y.size() * sizeof(float)),
+              0)
+        << kernelSummary(spec) << ": other bits on 4 threads";
+  }
+
   KernelHarness harness;
 };
 
@@ -230,6 +335,26 @@ TEST_P(GemmTest, GroupedSwiGLUFP8) {
 
 TEST_P(GemmTest, GroupedSwiGLUScaled) {
   runGrouped(24, 48, StoredType::F32, true, 4, 2, true, 6, 13);
+}
+
+// n = 100: a partial second column tile; eight experts, two empty.
+TEST_P(GemmTest, ScatterAddBF16) {
+  runScatter(100, 72, StoredType::BF16, 8, 2, 13, false, false, 14);
+  runScatter(100, 72, StoredType::BF16, 8, 3, 11, true, false, 15);
+}
+
+// 130 x 300 weights: partial FP8 blocks in both dims, and a partial third
+// column tile.
+TEST_P(GemmTest, ScatterAddFP8) {
+  runScatter(130, 300, StoredType::F8E4M3, 5, 3, 9, true, false, 16);
+  runScatter(130, 300, StoredType::F8E4M3, 6, 2, 7, false, false, 17);
+}
+
+// Every pair on expert 2, each token twice: a token's two rows meet in
+// one micro-kernel, and both add.
+TEST_P(GemmTest, ScatterAddOneExpert) {
+  runScatter(70, 40, StoredType::BF16, 4, 2, 10, true, true, 18);
+  runScatter(70, 40, StoredType::F32, 4, 1, 9, false, true, 19);
 }
 
 INSTANTIATE_TEST_SUITE_P(
