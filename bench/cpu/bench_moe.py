@@ -8,8 +8,8 @@ usage: bench_moe.py [--build-dir DIR] [--work-dir DIR] [--prompt-lens=128,512]
 
 Compiles the bench model (bench_cpu.py makes and caches it) twice, with
 the pass (the default) and with --skip-pass=lathe-fuse-moe-routing, and
-profiles a prefill of each prompt length and batch-1 decode after the
-first. Kernels are put in parts by family and shape:
+profiles a prefill of each prompt length and 32 batch-1 decode steps
+after the first, the two bundles alternating. Kernels are put in parts by family and shape:
   router   unfused: the gate GEMM (gemm_n{experts}_k{hidden}) and moe_topk;
            fused: moe_router
   dispatch moe_permute
@@ -50,7 +50,7 @@ def part_of(row, config):
 
 def profile(bench_tool, bundle, prompt_len, repeat):
     cmd = [bench_tool, bundle, "--batch=1", f"--prompt-len={prompt_len}",
-           "--decode-tokens=8", f"--repeat={repeat}", "--profile", "--json", "--quiet"]
+           "--decode-tokens=32", f"--repeat={repeat}", "--profile", "--json", "--quiet"]
     bench_cpu.log("moe: " + " ".join(cmd))
     rc, out, err = bench_cpu.run(cmd, timeout=3600)
     if rc:
@@ -88,26 +88,28 @@ def main(argv):
     compile_tool = os.path.join(args.build_dir, "bin", "lathe-compile")
     bench_tool = os.path.join(args.build_dir, "bin", "lathe-bench")
 
-    report = {"moe_layers": moe_layers, "variants": {}}
+    bundles = {}
     for variant, extra in (("unfused", ["--skip-pass=lathe-fuse-moe-routing"]), ("fused", [])):
-        bundle = os.path.join(work, f"bench-0.3b-{variant}.lathe")
-        cmd = [compile_tool, ckpt, "--target=cpu", "--quiet", "-o", bundle] + extra
+        bundles[variant] = os.path.join(work, f"bench-0.3b-{variant}.lathe")
+        cmd = [compile_tool, ckpt, "--target=cpu", "--quiet", "-o", bundles[variant]] + extra
         bench_cpu.log("moe: " + " ".join(cmd))
         rc, _, err = bench_cpu.run(cmd, timeout=3600)
         if rc:
             sys.exit(f"bench_moe: error: lathe-compile failed: {bench_cpu.first_error_line(err)}")
-        rows = []
-        for i, prompt_len in enumerate(args.prompt_lens):
-            result = profile(bench_tool, bundle, prompt_len, args.repeat)
+    # The variants alternate, so that a shared host's drift hits both.
+    report = {"moe_layers": moe_layers, "variants": {"unfused": [], "fused": []}}
+    for i, prompt_len in enumerate(args.prompt_lens):
+        for variant in ("unfused", "fused"):
+            result = profile(bench_tool, bundles[variant], prompt_len, args.repeat)
+            rows = report["variants"][variant]
             rows.append({"call": f"prefill {prompt_len}",
                          "ms": parts(result["profile"]["prefill"], config, moe_layers)})
             if i == 0:
                 rows.append({"call": f"decode after {prompt_len}",
                              "ms": parts(result["profile"]["decode"], config, moe_layers)})
-        report["variants"][variant] = rows
 
-    print(f"bench/cpu: MoE blocks of bench-0.3b, ms per MoE layer ({moe_layers} layers), "
-          "per call (decode: all steps of the run)")
+    print(f"bench/cpu: MoE blocks of bench-0.3b, ms per MoE layer ({moe_layers} layers) "
+          "and call (decode: 32 steps)")
     print(f"{'call':<20} {'variant':<8} " + " ".join(f"{p:>9}" for p in PARTS + ("total",)))
     for i, row in enumerate(report["variants"]["fused"]):
         for variant in ("unfused", "fused"):

@@ -9,7 +9,10 @@
 //     together exceed the caches, so the number is a DRAM bandwidth;
 //   - prefill GEMM: M rows through a bf16 weight; GFLOP/s (2 M n k / t),
 //     weights hot in the caches as in a real prefill; grouped (MoE)
-//     GEMMs of 128 tokens routed to 6 of 64 experts;
+//     GEMMs of 128 tokens routed to 6 of 64 experts, and the shared
+//     expert beside them (dense GEMMs) or inside (a 65th expert every
+//     token picks) -- the measurement behind lathe-fuse-moe-routing's
+//     choice;
 //   - MLA prefill attention: one row of T new tokens, GFLOP/s of the
 //     up-projected form's multiply-adds (what bench_cpu.py's bound counts);
 //   - a few row kernels and MLA decode attention, for scale.
@@ -261,27 +264,34 @@ public:
   }
 
   /// M rows through a bf16 W [n, k]: GFLOP/s.
-  void gemm(int64_t m, int64_t n, int64_t k) {
-    Row row{"prefill gemm bf16", std::to_string(m) + "x" + std::to_string(n) +
-                                     "x" + std::to_string(k)};
+  void gemm(int64_t m, int64_t n, int64_t k, bool swiglu = false) {
+    Row row{swiglu ? "prefill gemm swiglu bf16" : "prefill gemm bf16",
+            std::to_string(m) + "x" + std::to_string(n) + "x" +
+                std::to_string(k)};
     if (!wanted(row.name + " " + row.shape))
       return;
     Builder b(&context);
     GemmSpec spec{n, k, WeightFormat{b.getBF16Type(), std::nullopt}};
+    spec.swiglu = swiglu;
     Kernel kernel;
     if (!compile(context, spec, options, kernel, row.compileSeconds))
       return;
     std::mt19937 rng(2);
-    std::vector<uint8_t> w = randomBytes(rng, n * k * 2, false);
+    const int64_t numWeights = swiglu ? 2 : 1;
+    std::vector<uint8_t> w = randomBytes(rng, n * k * 2, false),
+                         u = randomBytes(rng, n * k * 2, false);
     std::vector<float> x = randomFloats(rng, m * k), y(m * n);
     std::vector<int64_t> scalars = {m};
     std::array<int64_t, 3> grid = kernel.counts(scalars);
-    void *buffers[] = {x.data(), w.data(), y.data()};
-    row.seconds =
-        timePerCall([&](int64_t) { kernel.run(buffers, scalars, grid); },
-                    options.minTime, options.threadClock);
-    row.gbPerSecond = n * k * 2 / row.seconds * 1e-9;
-    row.gflops = 2.0 * m * n * k / row.seconds * 1e-9;
+    std::vector<void *> buffers = {x.data(), w.data()};
+    if (swiglu)
+      buffers.push_back(u.data());
+    buffers.push_back(y.data());
+    row.seconds = timePerCall(
+        [&](int64_t) { kernel.run(buffers.data(), scalars, grid); },
+        options.minTime, options.threadClock);
+    row.gbPerSecond = numWeights * n * k * 2 / row.seconds * 1e-9;
+    row.gflops = 2.0 * numWeights * m * n * k / row.seconds * 1e-9;
     print(row);
   }
 
@@ -289,12 +299,21 @@ public:
   /// distinct random experts, through the grouped GEMM (SwiGLU of width n
   /// from k, or the down projection k -> n with row weights): GFLOP/s of
   /// the pairs' products. The permutation is sorted by expert, as
-  /// moe_permute leaves it.
+  /// moe_permute leaves it. With `sharedInside`, one more expert that every
+  /// token picks: a shared expert run inside the grouped GEMM, which
+  /// lathe-fuse-moe-routing measured against running it beside (a dense
+  /// GEMM of `tokens` rows) before choosing.
   void groupedGemm(int64_t tokens, int64_t experts, int64_t topk, int64_t n,
-                   int64_t k, bool swiglu) {
+                   int64_t k, bool swiglu, bool sharedInside = false) {
     std::string name = swiglu ? "grouped swiglu bf16" : "grouped down bf16";
+    if (sharedInside)
+      name += " +shared";
     if (!wanted(name))
       return;
+    if (sharedInside) {
+      ++experts;
+      ++topk;
+    }
     Builder b(&context);
     GemmSpec spec{n, k, WeightFormat{b.getBF16Type(), std::nullopt}};
     spec.swiglu = swiglu;
@@ -310,12 +329,16 @@ public:
       return;
     std::mt19937 rng(6);
     const int64_t pairs = tokens * topk, xRows = swiglu ? tokens : pairs;
+    const int64_t routed = sharedInside ? experts - 1 : experts;
     std::vector<int32_t> ids;
     for (int64_t t = 0; t < tokens; ++t) {
-      std::vector<int32_t> all(experts);
+      std::vector<int32_t> all(routed);
       std::iota(all.begin(), all.end(), 0);
       std::shuffle(all.begin(), all.end(), rng);
-      ids.insert(ids.end(), all.begin(), all.begin() + topk);
+      ids.insert(ids.end(), all.begin(),
+                 all.begin() + (sharedInside ? topk - 1 : topk));
+      if (sharedInside)
+        ids.push_back(static_cast<int32_t>(routed));
     }
     std::vector<int32_t> offsets(experts + 1, 0), order(pairs);
     for (int32_t e : ids)
@@ -525,8 +548,14 @@ int main(int argc, char **argv) {
   // the routed experts of 128 tokens.
   bench.gemm(128, 1024, 2048);
   bench.gemm(128, 3072, 256);
-  bench.groupedGemm(128, 64, 6, 160, 1024, /*swiglu=*/true);
-  bench.groupedGemm(128, 64, 6, 1024, 160, /*swiglu=*/false);
+  // The shared expert beside the routed ones (a dense GEMM of 128 rows
+  // plus the grouped one) or inside (one more expert every token picks).
+  bench.gemm(128, 160, 1024, /*swiglu=*/true);
+  bench.gemm(128, 1024, 160);
+  for (bool sharedInside : {false, true}) {
+    bench.groupedGemm(128, 64, 6, 160, 1024, /*swiglu=*/true, sharedInside);
+    bench.groupedGemm(128, 64, 6, 1024, 160, /*swiglu=*/false, sharedInside);
+  }
   bench.rmsNorm(128, 1024);
   bench.mlaDecode(1, 1024);
   for (int64_t tokens : {128, 512})

@@ -26,10 +26,9 @@ using namespace lathe::cpu;
 
 namespace {
 
-/// Gate rows one step of the gate GEMV reads: each register of x serves
-/// them all, and their independent accumulators overlap the FMA latency
-/// that a single dot product's chain would wait on.
-constexpr int64_t kExpertsPerStep = 4;
+/// Tokens a moe_router workgroup routes: their logits come from one pass
+/// over the gate, each widened gate vector serving all of them.
+constexpr int64_t kTokensPerWorkgroup = 4;
 
 /// (value, index) of the largest of `values[base + i]` for i < count,
 /// the lowest index among equals.
@@ -209,46 +208,57 @@ void Selection::select(Value scores, Value choice, Value ids, Value weights,
   });
 }
 
-/// logits[e] = x[token] · gate[e] in f32 for every expert, kExpertsPerStep
-/// gate rows at a time.
+/// logits[r, e] = x[tokens[r]] · gate[e] in f32 for every expert, `step`
+/// gate rows at a time: each widened gate vector meets every token's x, and
+/// the tokens x experts accumulators are independent FMA chains.
 void emitGateLogits(KernelBuilder &kb, const MoERouterSpec &s, int64_t lanes,
-                    Value x, Value gate, Value token, Value logits) {
+                    Value x, Value gate, ArrayRef<Value> tokens,
+                    int64_t firstRow, int64_t step, Value logits) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
-  const int64_t E = s.topk.experts;
-  auto step = [&](ArrayRef<Value> experts, Value k0, ValueRange acc,
-                  Value mask) {
-    Value xv = kb.loadF32(x, {token, k0}, lanes, b.getF32Type(), mask);
-    SmallVector<Value> next;
-    for (auto [e, a] : llvm::zip_equal(experts, acc))
-      next.push_back(
-          kb.fma(xv, kb.loadF32(gate, {e, k0}, lanes, s.gateType, mask), a));
+  const int64_t E = s.topk.experts, rows = tokens.size();
+  auto accumulate = [&](ArrayRef<Value> experts, Value k0, ValueRange acc,
+                        Value mask) {
+    SmallVector<Value> w;
+    for (Value e : experts)
+      w.push_back(kb.loadF32(gate, {e, k0}, lanes, s.gateType, mask));
+    SmallVector<Value> next(acc.begin(), acc.end());
+    for (int64_t r = 0; r < rows; ++r) {
+      Value xv = kb.loadF32(x, {tokens[r], k0}, lanes, b.getF32Type(), mask);
+      for (int64_t j = 0; j < step; ++j)
+        next[r * step + j] = kb.fma(xv, w[j], next[r * step + j]);
+    }
     return next;
   };
   const int64_t full = s.hidden / lanes * lanes, tail = s.hidden - full;
-  const int64_t groupsEnd =
-      (E + kExpertsPerStep - 1) / kExpertsPerStep * kExpertsPerStep;
-  kb.forLoop(0, groupsEnd, kExpertsPerStep, [&](Value e0) {
+  kb.forLoop(0, (E + step - 1) / step * step, step, [&](Value e0) {
     // Past the last expert, the last one again: it stores the same logit.
     SmallVector<Value> experts;
-    for (int64_t j = 0; j < kExpertsPerStep; ++j)
+    for (int64_t j = 0; j < step; ++j)
       experts.push_back(kb.min(kb.add(e0, kb.index(j)), kb.index(E - 1)));
-    SmallVector<Value> acc(kExpertsPerStep, kb.zeros(lanes));
+    SmallVector<Value> acc(rows * step, kb.zeros(lanes));
     acc = kb.forLoop(kb.index(0), kb.index(full), kb.index(lanes), acc,
                      [&](Value k0, ValueRange carried) {
-                       return step(experts, k0, carried, Value());
+                       return accumulate(experts, k0, carried, Value());
                      });
     if (tail > 0)
-      acc = step(experts, kb.index(full), acc, kb.mask(lanes, tail));
-    for (auto [e, sum] : llvm::zip_equal(experts, kb.reduceAddEach(acc)))
-      memref::StoreOp::create(b, loc, sum, logits, ValueRange{e});
+      acc = accumulate(experts, kb.index(full), acc, kb.mask(lanes, tail));
+    SmallVector<Value> sums = kb.reduceAddEach(acc);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < step; ++j)
+        memref::StoreOp::create(
+            b, loc, sums[r * step + j], logits,
+            ValueRange{kb.index(firstRow + r), experts[j]});
   });
 }
 
-/// The launch grid of the per-token kernels: one token per workgroup.
-std::array<AffineExpr, 3> tokenGrid(MLIRContext *context) {
+/// The launch grid of the per-token kernels: a token (or a block of them)
+/// per workgroup.
+std::array<AffineExpr, 3> tokenGrid(MLIRContext *context,
+                                    int64_t tokensPerWorkgroup = 1) {
   AffineExpr one = getAffineConstantExpr(1, context);
-  return {getAffineSymbolExpr(0, context), one, one};
+  return {getAffineSymbolExpr(0, context).ceilDiv(tokensPerWorkgroup), one,
+          one};
 }
 
 } // namespace
@@ -285,7 +295,7 @@ FailureOr<func::FuncOp> lathe::cpu::buildMoERouter(OpBuilder &outer,
                                                    const CpuDescription &cpu) {
   const MoETopkSpec &t = s.topk;
   KernelBuilder kb(outer, loc, name, kernelFamily(s), kernelInterface(s),
-                   tokenGrid(outer.getContext()));
+                   tokenGrid(outer.getContext(), kTokensPerWorkgroup));
   OpBuilder &b = kb.builder();
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   const int64_t dyn = ShapedType::kDynamic;
@@ -297,16 +307,47 @@ FailureOr<func::FuncOp> lathe::cpu::buildMoERouter(OpBuilder &outer,
       t.biasType ? kb.binding(next++, {t.experts}, *t.biasType) : Value();
   Value ids = kb.binding(next++, {dyn, t.topk}, i32, m);
   Value weights = kb.binding(next, {dyn, t.topk}, f32, m);
-  Value token = kb.workgroupId(0);
+  // A full block of tokens shares each gate vector (registers: tokens x
+  // step accumulators, step gate vectors, one x); a partial one (decode's
+  // single token) takes more gate rows per step instead, for independent
+  // FMA chains.
+  const int64_t R = kTokensPerWorkgroup;
+  const int64_t blockStep = cpu.registers >= 32 ? 4 : 2, rowStep = 8;
+  Value t0 = kb.mul(kb.workgroupId(0), kb.index(R));
+  Value count = kb.min(kb.sub(m, t0), kb.index(R));
   Value logits =
-      memref::AllocaOp::create(b, loc, MemRefType::get({t.experts}, f32));
-  emitGateLogits(kb, s, cpu.lanes, x, gate, token, logits);
-  Selection(kb, t, bias)
-      .emit(
-          [&](Value e) -> Value {
-            return memref::LoadOp::create(b, loc, logits, ValueRange{e});
-          },
-          ids, weights, token);
+      memref::AllocaOp::create(b, loc, MemRefType::get({R, t.experts}, f32));
+  Value full = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, count,
+                                     kb.index(R));
+  kb.ifThenElse(
+      full,
+      [&] {
+        SmallVector<Value> tokens;
+        for (int64_t r = 0; r < R; ++r)
+          tokens.push_back(kb.add(t0, kb.index(r)));
+        emitGateLogits(kb, s, cpu.lanes, x, gate, tokens, 0, blockStep,
+                       logits);
+      },
+      [&] {
+        for (int64_t r = 0; r < R - 1; ++r)
+          kb.ifThen(kb.lt(kb.index(r), count), [&] {
+            emitGateLogits(kb, s, cpu.lanes, x, gate,
+                           {kb.add(t0, kb.index(r))}, r, rowStep, logits);
+          });
+      });
+  Selection selection(kb, t, bias);
+  kb.forLoop(kb.index(0), count, kb.index(1), [&](Value r) {
+    // The selection's scratch buffers live for one token.
+    auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
+    selection.emit(
+        [&](Value e) -> Value {
+          return memref::LoadOp::create(b, loc, logits, ValueRange{r, e});
+        },
+        ids, weights, kb.add(t0, r));
+    memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
+  });
   return kb.getFunction();
 }
 
