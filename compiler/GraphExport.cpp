@@ -93,6 +93,19 @@ private:
   DenseMap<Operation *, std::optional<int64_t>> layers;
   /// The node statements of each layer's cluster (-1: outside any layer).
   llvm::MapVector<int64_t, std::vector<std::string>> clusters;
+  /// Fused regions: the ops a fusion pass made of one op (the MoE's
+  /// router, dispatch, shared experts and routed experts), drawn as a
+  /// cluster in their layer's.
+  struct FusedRegion {
+    std::string label;
+    int64_t layer = -1;
+    std::vector<std::string> statements;
+  };
+  std::vector<FusedRegion> regions;
+  DenseMap<Operation *, size_t> regionOf;
+  void findFusedRegions(func::FuncOp func);
+  /// Where the statements of `op`'s nodes go.
+  std::vector<std::string> &statementsOf(Operation *op);
   std::vector<std::string> edges;
   /// Kernels phase: the last launch that used each buffer, and the layer of
   /// each launch's node.
@@ -109,6 +122,26 @@ std::string GraphWriter::nodeOf(Value value) {
   clusters[-1].push_back(formatv("{0} [shape=point];", node).str());
   nodes[value] = node;
   return node;
+}
+
+void GraphWriter::findFusedRegions(func::FuncOp func) {
+  func.walk([&](MoEExpertsOp experts) {
+    size_t id = regions.size();
+    regions.push_back({"fused MoE", layerOfOp(experts).value_or(-1), {}});
+    regionOf[experts] = id;
+    for (Value part : {experts.getWeights(), experts.getOffsets(),
+                       experts.getOrder(), experts.getAccumulate()})
+      if (Operation *producer = part ? part.getDefiningOp() : nullptr)
+        if (isa<MoERouterOp, MoEDispatchOp, MLPOp>(producer))
+          regionOf[producer] = id;
+  });
+}
+
+std::vector<std::string> &GraphWriter::statementsOf(Operation *op) {
+  auto it = regionOf.find(op);
+  if (it != regionOf.end())
+    return regions[it->second].statements;
+  return clusters[layerOfOp(op).value_or(-1)];
 }
 
 std::optional<int64_t> GraphWriter::layerOfOp(Operation *op) {
@@ -143,7 +176,7 @@ std::optional<int64_t> GraphWriter::layerOfOp(Operation *op) {
 
 std::string GraphWriter::opNode(Operation *op, StringRef label) {
   std::string node = newNode();
-  clusters[layerOfOp(op).value_or(-1)].push_back(
+  statementsOf(op).push_back(
       formatv("{0} [label=\"{1}\"];", node, escape(label)).str());
   for (Value result : op->getResults())
     nodes[result] = node;
@@ -163,10 +196,9 @@ void GraphWriter::weightNodes(Operation *op, StringRef opNode) {
   }
   if (weights.empty())
     return;
-  int64_t cluster = layerOfOp(op).value_or(-1);
   auto addWeight = [&](StringRef label) {
     std::string node = newNode();
-    clusters[cluster].push_back(
+    statementsOf(op).push_back(
         formatv("{0} [shape=note, fontsize=9, label=\"{1}\"];", node,
                 escape(label))
             .str());
@@ -228,6 +260,7 @@ void GraphWriter::function(func::FuncOp func) {
     lastUser[arg] = node;
   }
 
+  findFusedRegions(func);
   for (Operation &op : func.getBody().front()) {
     if (auto launch = dyn_cast<LaunchOp>(op)) {
       // Kernels phase: a launch per node, linked to the launch before it
@@ -286,12 +319,26 @@ void GraphWriter::function(func::FuncOp func) {
     }
   }
 
+  for (const FusedRegion &region : regions)
+    (void)clusters[region.layer];
   for (auto &[layer, statements] : clusters) {
     if (layer >= 0)
       os << "    subgraph \"cluster_" << escape(name) << "_layer" << layer
          << "\" {\n      label=\"layer " << layer << "\";\n";
     for (const std::string &statement : statements)
       os << (layer >= 0 ? "      " : "    ") << statement << "\n";
+    std::string indent = layer >= 0 ? "      " : "    ";
+    for (auto [id, region] : llvm::enumerate(regions)) {
+      if (region.layer != layer)
+        continue;
+      os << indent << "subgraph \"cluster_" << escape(name) << "_fused" << id
+         << "\" {\n"
+         << indent << "  label=\"" << escape(region.label)
+         << "\"; style=dashed;\n";
+      for (const std::string &statement : region.statements)
+        os << indent << "  " << statement << "\n";
+      os << indent << "}\n";
+    }
     if (layer >= 0)
       os << "    }\n";
   }
@@ -299,6 +346,8 @@ void GraphWriter::function(func::FuncOp func) {
     os << "    " << edge << "\n";
   os << "  }\n";
   clusters.clear();
+  regions.clear();
+  regionOf.clear();
   edges.clear();
 }
 
